@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from alembic import context
-
 from adapters.settings import Settings
+from alembic import context
 from db.models import Base
 from db.session import make_engine
 
@@ -20,8 +19,7 @@ def _url() -> str:
 
 
 def run_offline() -> None:
-    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -232,9 +232,7 @@ class ApprovalDecision(Base):
     """The one decision on an approval request; the unique key makes the first one win."""
 
     __tablename__ = "approval_decisions"
-    __table_args__ = (
-        CheckConstraint("outcome IN ('approved', 'denied')", name="outcome"),
-    )
+    __table_args__ = (CheckConstraint("outcome IN ('approved', 'denied')", name="outcome"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -253,9 +251,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         _enum_check("status", "status", DeliveryStatus),
-        CheckConstraint(
-            "recipient_id IS NOT NULL OR channel IS NOT NULL", name="has_recipient"
-        ),
+        CheckConstraint("recipient_id IS NOT NULL OR channel IS NOT NULL", name="has_recipient"),
         Index("ix_deliveries_status_due_at", "status", "due_at"),
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from policies.schema import Policy
 
@@ -66,7 +67,7 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
         raise PolicyError(problems) from exc
 
 
-def _problem(name: str, error: dict, lines: dict[tuple, int]) -> PolicyProblem:
+def _problem(name: str, error: ErrorDetails, lines: dict[tuple, int]) -> PolicyProblem:
     loc = tuple(part for part in error["loc"] if not _is_pydantic_tag(part))
     field = ".".join(str(part) for part in loc)
     message = error["msg"].removeprefix("Value error, ")

@@ -71,7 +71,8 @@ class Option(_Strict):
         default=None, description="share of the order value"
     )
     cap: Amount | None = Field(
-        default=None, description="most the percent may come to; used when the order value is unknown"
+        default=None,
+        description="most the percent may come to; used when the order value is unknown",
     )
 
     @model_validator(mode="after")
@@ -83,7 +84,9 @@ class Option(_Strict):
         if self.amount is None and self.percent is None:
             raise ValueError(f"{self.type.value} needs an amount or a percent of the order")
         if self.percent is not None and self.cap is None:
-            raise ValueError("a percent option needs a cap, so authority can be checked without an order value")
+            raise ValueError(
+                "a percent option needs a cap, so authority can be checked without an order value"
+            )
         return self
 
 
@@ -163,7 +166,12 @@ class Broadcast(_Strict):
     channel: str
     teams_channel: str | None = None
     anonymise: list[str] = Field(
-        default_factory=lambda: ["customer_name", "customer_email", "customer_phone", "customer_ref"]
+        default_factory=lambda: [
+            "customer_name",
+            "customer_email",
+            "customer_phone",
+            "customer_ref",
+        ]
     )
     private_patterns: list[str] = Field(
         default_factory=list, description="regular expressions for references to remove"

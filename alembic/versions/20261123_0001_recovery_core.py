@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "order_value IS NULL OR order_value > 0", name=op.f("ck_cases_order_value_positive")
         ),
-        sa.ForeignKeyConstraint(
-            ["opened_by_id"], ["staff.id"], name=op.f("fk_cases_opened_by_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["opened_by_id"], ["staff.id"], name=op.f("fk_cases_opened_by_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("request_key", name=op.f("uq_cases_request_key")),
     )
@@ -98,14 +96,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_identities")),
-        sa.UniqueConstraint(
-            "platform", "user_id", name=op.f("uq_staff_identities_platform_user_id")
-        ),
+        sa.UniqueConstraint("platform", "user_id", name=op.f("uq_staff_identities_platform_user_id")),
     )
     with op.batch_alter_table("staff_identities", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_staff_identities_staff_id"), ["staff_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_staff_identities_staff_id"), ["staff_id"], unique=False)
 
     op.create_table(
         "audit_events",
@@ -116,12 +110,8 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["staff.id"], name=op.f("fk_audit_events_actor_id_staff")
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_audit_events_case_id_cases")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["staff.id"], name=op.f("fk_audit_events_actor_id_staff")),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_audit_events_case_id_cases")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
@@ -164,9 +154,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deliveries_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_deliveries_recipient_id"), ["recipient_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_deliveries_recipient_id"), ["recipient_id"], unique=False)
         batch_op.create_index("ix_deliveries_status_due_at", ["status", "due_at"], unique=False)
 
     op.create_table(
@@ -194,9 +182,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_offers_case_id_cases"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["given_by_id"], ["staff.id"], name=op.f("fk_offers_given_by_id_staff")
-        ),
+        sa.ForeignKeyConstraint(["given_by_id"], ["staff.id"], name=op.f("fk_offers_given_by_id_staff")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
         sa.UniqueConstraint("request_key", name=op.f("uq_offers_request_key")),
     )
@@ -248,13 +234,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("offer_id", name=op.f("uq_approval_requests_offer_id")),
     )
     with op.batch_alter_table("approval_requests", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_approval_requests_approver_id"), ["approver_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_approval_requests_approver_id"), ["approver_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_approval_requests_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            "ix_approval_requests_status_due_at", ["status", "due_at"], unique=False
-        )
+        batch_op.create_index("ix_approval_requests_status_due_at", ["status", "due_at"], unique=False)
 
     op.create_table(
         "approval_decisions",
@@ -265,9 +247,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("platform", sa.String(length=20), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "outcome IN ('approved', 'denied')", name=op.f("ck_approval_decisions_outcome")
-        ),
+        sa.CheckConstraint("outcome IN ('approved', 'denied')", name=op.f("ck_approval_decisions_outcome")),
         sa.ForeignKeyConstraint(
             ["decided_by_id"], ["staff.id"], name=op.f("fk_approval_decisions_decided_by_id_staff")
         ),

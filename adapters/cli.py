@@ -1,0 +1,148 @@
+"""The `mend` command: run the bot, play it in a terminal, administer it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.settings import Settings
+
+app = typer.Typer(
+    help="Mend: service recovery on the front line, in Slack, Teams and the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+policy_app = typer.Typer(help="Check the policy table.", no_args_is_help=True)
+staff_app = typer.Typer(help="Load the staff directory.", no_args_is_help=True)
+db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(staff_app, name="staff")
+app.add_typer(db_app, name="db")
+
+DEMO_STAFF = Path(__file__).with_name("console") / "demo_staff.csv"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _runtime(settings: Settings | None = None):
+    from adapters.main import SchemaOutOfDate, build_runtime
+    from policies.loader import PolicyError
+
+    try:
+        return build_runtime(settings)
+    except PolicyError as exc:
+        raise _fail(
+            f"The policy file is broken; Mend will not start:\n{exc}\n"
+            "Fix it and check with: mend policy check FILE"
+        ) from exc
+    except SchemaOutOfDate as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def chat(
+    as_user: Annotated[
+        str, typer.Option("--as", help="who you are (a user id in the staff directory)")
+    ] = "alice",
+    demo: Annotated[bool, typer.Option(help="load a small demo staff directory first")] = False,
+) -> None:
+    """Play the whole recovery loop in the terminal: open, offer, approve, resolve."""
+    from adapters.console.chat import ChatSession
+    from bot import staff
+
+    runtime = _runtime()
+    try:
+        if demo:
+            with runtime.sessions() as session:
+                staff.import_staff(
+                    DEMO_STAFF.read_text(),
+                    session=session,
+                    policy=runtime.policy,
+                    clock=runtime.clock,
+                )
+            typer.echo(
+                "Demo staff: alice (frontline) -> bob (supervisor) -> carol (manager) -> dana (director)."
+            )
+        ChatSession(runtime, as_user.lower(), read=input, out=sys.stdout).run()
+    finally:
+        runtime.close()
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument(help="the policy YAML file")]) -> None:
+    """Check a policy file and print every problem with its line and field."""
+    from policies.loader import PolicyError, load_policy
+
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise _fail(f"{len(exc.problems)} problem(s) in {file}") from exc
+    typer.echo(
+        f"{file}: OK ({len(policy.roles)} roles, {len(policy.categories)} categories, "
+        f"currency {policy.currency})"
+    )
+
+
+@staff_app.command("import")
+def staff_import(
+    file: Annotated[Path, typer.Argument(help="CSV: platform,user_id,name,email,role,manager,location")],
+) -> None:
+    """Load a CSV staff directory; people not in it get the policy's default role."""
+    from bot import staff
+    from bot.errors import MendError
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise _fail(f"Cannot read {file}: {exc.strerror}") from exc
+    runtime = _runtime()
+    try:
+        with runtime.sessions() as session:
+            result = staff.import_staff(text, session=session, policy=runtime.policy, clock=runtime.clock)
+    except MendError as exc:
+        raise _fail(f"{file}: nothing was imported:\n{exc.message}") from exc
+    finally:
+        runtime.close()
+    typer.echo(f"{file}: {result.added} added, {result.updated} updated.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database (MEND_DATABASE_URL) to the newest schema."""
+    from db import migrate
+    from db.session import make_engine
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        typer.echo(f"{settings.describe_database()}: at schema {migrate.current_revision(engine)}.")
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration, policy, database and credentials; say what to fix."""
+    from adapters.doctor import run_checks
+
+    problems = 0
+    for check in run_checks(Settings()):
+        mark = "ok  " if check.ok else "FAIL"
+        typer.echo(f"[{mark}] {check.name}: {check.detail}")
+        problems += not check.ok
+    if problems:
+        raise _fail(f"{problems} problem(s) found.")
+
+
+def main() -> None:
+    """Run the mend command."""
+    app()

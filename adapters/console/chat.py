@@ -1,0 +1,272 @@
+"""`mend chat`: the whole recovery loop in a terminal, on the same core as Slack and Teams."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+from adapters.console.render import COMMANDS, render
+from adapters.main import Runtime
+from bot import actions, cases, deliveries, forms, staff
+from bot.commands import Actor
+from bot.errors import MendError
+from bot.ports import Clock, Recipient
+from bot.replies import Form, InputKind, Reply
+from db.models import Platform
+
+log = logging.getLogger(__name__)
+
+HELP = """\
+Commands (R-1042 is a case reference; it may be left out for the last case you saw):
+  /recover [text]        open a case; text such as "late parcel $80" prefills the form
+  /give [R-1042] N       give option N of the suggestion (or ask approval when over your limit)
+  /amount [R-1042]       give another amount
+  /waiting [R-1042]      the customer is waiting: speed up the approval
+  /approve ID, /deny ID  decide an approval request
+  /resolve [R-1042]      record what was done and the lesson
+  /reopen, /cancel [R-1042]
+  /fixed, /unhappy, /unreachable R-1042 N   answer follow-up N
+  /case R-1042           show a case        /cases  my open cases and approvals
+  /history CUSTOMER      the customer's earlier cases
+  /me                    my role and authority
+  /as NAME               act as someone else (for example your manager)
+  /later HOURS           move the clock on, to see follow-ups and reminders
+  /help, /quit"""
+
+
+class ShiftedClock:
+    """The system clock plus an offset that `/later` moves on."""
+
+    def __init__(self, base: Clock) -> None:
+        self.base = base
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        """Return the shifted time."""
+        return self.base.now() + self.offset
+
+
+@dataclass
+class ConsoleNotifier:
+    """Prints what Mend sends to people and channels, as if it arrived in their chat."""
+
+    out: TextIO
+    sent: list[tuple[str, Reply]] = field(default_factory=list)
+
+    def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
+        """Print a message for its recipient."""
+        who = f"#{recipient.channel}" if recipient.channel else recipient.name
+        self.sent.append((who, reply))
+        print(f"\n── message for {who} ──\n{render(reply)}", file=self.out)
+        return {"console": len(self.sent)}
+
+    def update(self, sent_ref: dict[str, Any], reply: Reply) -> None:
+        """Print the new version of a message sent earlier."""
+        who = self.sent[sent_ref["console"] - 1][0] if sent_ref.get("console") else "?"
+        print(f"\n── message for {who} updated ──\n{render(reply)}", file=self.out)
+
+
+class ChatSession:
+    """One terminal session: reads commands, calls the core, prints replies."""
+
+    def __init__(self, runtime: Runtime, user: str, *, read: Callable[[str], str], out: TextIO) -> None:
+        self.runtime = runtime
+        self.clock = ShiftedClock(runtime.clock)
+        self.read = read
+        self.out = out
+        self.notifier = ConsoleNotifier(out)
+        self.user = user
+        self.last_case: int | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Return who is acting now."""
+        return Actor(platform=Platform.CONSOLE, user_id=self.user, name=self.user.capitalize())
+
+    def say(self, text: str) -> None:
+        """Print a line."""
+        print(text, file=self.out)
+
+    def run(self) -> None:
+        """Read and carry out commands until /quit or the end of input."""
+        self.say("Mend: service recovery on the spot. Type /help for commands.")
+        self.command("/me")
+        while True:
+            try:
+                line = self.read(f"{self.user}> ")
+            except EOFError:
+                self.say("")
+                return
+            if line.strip() in ("/quit", "/exit"):
+                return
+            self.command(line)
+
+    def command(self, line: str) -> None:
+        """Carry out one command line, printing the outcome."""
+        try:
+            words = shlex.split(line.strip())
+        except ValueError:
+            words = line.strip().split()
+        if not words:
+            return
+        name, args = words[0].lstrip("/").lower(), words[1:]
+        try:
+            self._command(name, args, line)
+        except MendError as exc:
+            self.say(f"✗ {exc.message}")
+        except Exception:
+            correlation = uuid.uuid4().hex[:8]
+            log.exception("console command failed [%s]", correlation)
+            self.say(f"✗ Sorry, something went wrong on our side (code {correlation}). Nothing was changed.")
+        self.dispatch()
+
+    def _command(self, name: str, args: list[str], line: str) -> None:
+        rt = self.runtime
+        deps: dict[str, Any] = {"policy": rt.policy, "clock": self.clock}
+        if name == "help":
+            self.say(HELP)
+        elif name == "as":
+            if not args:
+                raise MendError("Say who: /as bob")
+            self.user = args[0].lower()
+            self.say(f"You are now {self.user}.")
+            self._with_session(lambda s: cases.my_cases(self.actor, session=s, **deps))
+        elif name == "me":
+            self._with_session(lambda s: staff.describe_me(self.actor, session=s, **deps))
+        elif name == "cases":
+            self._with_session(lambda s: cases.my_cases(self.actor, session=s, **deps))
+        elif name == "history":
+            query = line.strip().split(maxsplit=1)[1] if len(args) else ""
+            self._with_session(lambda s: cases.customer_history(self.actor, query, session=s, **deps))
+        elif name == "later":
+            hours = float(args[0]) if args else 24.0
+            self.clock.offset += timedelta(hours=hours)
+            self.say(f"The clock moved on {hours:g} hours, to {self.clock.now():%Y-%m-%d %H:%M} UTC.")
+        elif name == "recover":
+            text = line.strip().split(maxsplit=1)[1] if args else ""
+            if text.lower().startswith("history "):
+                self._command("history", args[1:], "/history " + text[8:])
+                return
+            self.fill(forms.case_form(rt.policy, forms.prefill_from_text(text, rt.policy)))
+        elif name in COMMANDS:
+            action, params = COMMANDS[name]
+            value = self._value(params, args)
+            self.press(action, value)
+        else:
+            raise MendError(f"/{name} is not a command. Type /help for the list.")
+
+    def _value(self, params: tuple[str, ...], args: list[str]) -> str:
+        args = list(args)
+        parts = []
+        for param in params:
+            if param == "case":
+                if args and args[0].upper().startswith("R"):
+                    case_id = cases.parse_case_ref(args.pop(0))
+                elif self.last_case is not None:
+                    case_id = self.last_case
+                else:
+                    raise MendError("Say which case, for example R-1001.")
+                self.last_case = case_id
+                parts.append(str(case_id))
+            else:
+                if not args:
+                    raise MendError(f"Say which {param}: a number.")
+                parts.append(args.pop(0))
+        return ":".join(parts)
+
+    def press(self, action: str, value: str, inputs: dict[str, str] | None = None) -> None:
+        """Press a button (or submit a form) and show what comes back."""
+        result = self._with_session(
+            lambda s: actions.handle(
+                action,
+                value,
+                self.actor,
+                inputs,
+                session=s,
+                policy=self.runtime.policy,
+                clock=self.clock,
+                request_key=f"console:{uuid.uuid4().hex}",
+            ),
+            show=False,
+        )
+        if isinstance(result, Form):
+            self.fill(result)
+        elif result is not None:
+            self.show(result)
+
+    def fill(self, form: Form) -> None:
+        """Ask for each input of a form, submit it, and ask again for any field that was wrong."""
+        self.say(f"── {form.title} ──")
+        if form.intro:
+            self.say(form.intro)
+        for f in form.fields:
+            self.say(f"{f.label}: {f.value}")
+        values: dict[str, str] = {}
+        for field_ in form.inputs:
+            values[field_.name] = self.ask(field_)
+        while True:
+            try:
+                with self.runtime.sessions() as session:
+                    result = actions.handle(
+                        form.action,
+                        form.value,
+                        self.actor,
+                        values,
+                        session=session,
+                        policy=self.runtime.policy,
+                        clock=self.clock,
+                        request_key=f"console:{uuid.uuid4().hex}",
+                    )
+            except MendError as exc:
+                self.say(f"✗ {exc.message}")
+                wrong = next((i for i in form.inputs if i.name == exc.field), None)
+                if wrong is None:
+                    return
+                values[wrong.name] = self.ask(wrong)
+                continue
+            if isinstance(result, Form):
+                self.fill(result)
+            else:
+                self.show(result)
+            return
+
+    def ask(self, field_: Any) -> str:
+        """Ask for one input; choices are offered by number."""
+        if field_.kind is InputKind.CHOICE:
+            for n, choice in enumerate(field_.choices, start=1):
+                self.say(f"  {n}. {choice.label}")
+        default = f" [{field_.initial}]" if field_.initial else (" (optional)" if not field_.required else "")
+        answer = self.read(f"{field_.label}{default}: ").strip()
+        if not answer and field_.initial:
+            answer = field_.initial
+        if field_.kind is InputKind.CHOICE and answer.isdigit() and 1 <= int(answer) <= len(field_.choices):
+            answer = field_.choices[int(answer) - 1].value
+        return answer
+
+    def show(self, reply: Reply) -> None:
+        """Print a reply, remembering the case it is about."""
+        self.say(render(reply))
+        ref = reply.title.split(" ", 1)[0].split(":")[0]
+        if ref.startswith("R-"):
+            self.last_case = cases.parse_case_ref(ref)
+
+    def dispatch(self) -> None:
+        """Send what the outbox holds that is due now, as the server's dispatcher would."""
+        deliveries.dispatch_due(
+            sessions=self.runtime.sessions,
+            notifier=self.notifier,
+            policy=self.runtime.policy,
+            clock=self.clock,
+        )
+
+    def _with_session(self, call: Callable[[Any], Any], *, show: bool = True) -> Any:
+        with self.runtime.sessions() as session:
+            result = call(session)
+        if show and isinstance(result, Reply):
+            self.show(result)
+        return result

@@ -1,0 +1,150 @@
+"""Deciding over-limit offers: only with the authority to, never one's own, first decision wins."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import deliveries, messages
+from bot.audit import record
+from bot.commands import Actor, DecideApproval
+from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.ports import Clock
+from bot.replies import Reply
+from bot.staff import effective_role, resolve_actor
+from db import queries
+from db.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+)
+from policies.rules import can_approve
+from policies.schema import Policy
+
+MAX_REASON = 1000
+
+
+def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Record the one decision on an approval request and tell the employee."""
+    now = clock.now()
+    reason = (cmd.reason or "").strip() or None
+    if not cmd.approve and not reason:
+        raise InvalidInput("reason", messages.deny_needs_reason())
+    if reason and len(reason) > MAX_REASON:
+        raise InvalidInput("reason", messages.too_long("reason", MAX_REASON, len(reason)))
+    decider = resolve_actor(session, cmd.actor, policy=policy, now=now)
+    request = queries.get_request(session, cmd.request_id, lock=True)
+    if request is None:
+        raise NotFound(messages.request_not_found(cmd.request_id))
+    offer = session.get(Offer, request.offer_id)
+    case = queries.get_case(session, request.case_id)
+    assert offer is not None and case is not None
+    if request.status != RequestStatus.PENDING:
+        raise Conflict(_already_decided(session, request, policy))
+    if decider.id == request.requested_by_id:
+        raise NotAllowed(messages.cannot_decide_own_request())
+    if not can_approve(policy, role=effective_role(decider, policy), amount=offer.amount):
+        raise NotAllowed(messages.not_enough_authority(decider, offer, policy))
+    decision = ApprovalDecision(
+        request_id=request.id,
+        decided_by_id=decider.id,
+        outcome="approved" if cmd.approve else "denied",
+        reason=reason,
+        platform=cmd.actor.platform,
+        decided_at=now,
+    )
+    session.add(decision)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Someone decided in the same instant; theirs stands.
+        session.rollback()
+        request = queries.get_request(session, cmd.request_id)
+        assert request is not None
+        raise Conflict(_already_decided(session, request, policy)) from None
+    if cmd.approve:
+        request.status = RequestStatus.APPROVED
+        offer.status = OfferStatus.APPROVED
+        offer.authorised_by_id = decider.id
+        offer.granted_at = now
+    else:
+        request.status = RequestStatus.DENIED
+        offer.status = OfferStatus.DENIED
+    case.updated_at = now
+    record(
+        session,
+        action=f"approval_{decision.outcome}",
+        at=now,
+        platform=cmd.actor.platform,
+        actor_id=decider.id,
+        case_id=case.id,
+        request_id=request.id,
+        offer_id=offer.id,
+        amount=offer.amount,
+        reason=reason,
+    )
+    deliveries.tell_requester(session, request, now=now)
+    deliveries.update_sent_cards(session, case_id=case.id, request_id=request.id, now=now)
+    session.flush()
+    reply = request_card(session, request.id, policy=policy)
+    session.commit()
+    return reply
+
+
+def _already_decided(session: Session, request: ApprovalRequest, policy: Policy) -> str:
+    decision = queries.get_decision(session, request.id)
+    decider = queries.get_staff(session, decision.decided_by_id) if decision else None
+    return messages.already_decided(request, decision, decider)
+
+
+def _people(session: Session, request: ApprovalRequest, decision: ApprovalDecision | None) -> dict[int, str]:
+    ids = {
+        request.requested_by_id,
+        request.approver_id,
+        decision.decided_by_id if decision else None,
+    }
+    people = {}
+    for staff_id in ids - {None}:
+        staff = queries.get_staff(session, staff_id)  # type: ignore[arg-type]
+        if staff is not None:
+            people[staff.id] = staff.name
+    return people
+
+
+def show_request(actor: Actor, request_id: int, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Return the approval card for a request as it stands."""
+    resolve_actor(session, actor, policy=policy, now=clock.now())
+    reply = request_card(session, request_id, policy=policy)
+    session.commit()
+    return reply
+
+
+def request_card(session: Session, request_id: int, *, policy: Policy) -> Reply:
+    """Return the approval card for a request: the facts, and the decision or the buttons."""
+    request = queries.get_request(session, request_id)
+    if request is None:
+        raise NotFound(messages.request_not_found(request_id))
+    offer = session.get(Offer, request.offer_id)
+    case = queries.get_case(session, request.case_id)
+    assert offer is not None and case is not None
+    decision = queries.get_decision(session, request.id)
+    requester = queries.get_staff(session, request.requested_by_id)
+    assert requester is not None
+    history = (
+        queries.count_earlier_cases(
+            session, ref_key=case.ref_key, email_key=case.email_key, phone_key=case.phone_key
+        )
+        - 1
+    )
+    return messages.request_card(
+        case,
+        offer,
+        request,
+        decision,
+        _people(session, request, decision),
+        policy,
+        requester_role=effective_role(requester, policy),
+        earlier_incidents=max(history, case.earlier_incidents),
+    )

@@ -1,0 +1,367 @@
+"""Opening, showing, resolving, reopening and cancelling recovery cases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import deliveries, messages
+from bot.audit import record
+from bot.commands import Actor, CancelCase, OpenCase, ReopenCase, ResolveCase
+from bot.customers import customer_keys, first_name, keys_from_query
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.ports import Clock
+from bot.replies import Reply
+from bot.staff import effective_role, get_headroom, resolve_actor
+from db import queries
+from db.models import CASE_REF_OFFSET, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
+from policies.money import AmountError, parse_amount
+from policies.privacy import redact
+from policies.rules import CaseFacts, Suggestion, suggest
+from policies.schema import Policy, Severity
+
+MAX_NAME = 200
+MAX_DESCRIPTION = 3000
+MAX_NOTE = 2000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class CaseShown:
+    """A case card, and which case it is about."""
+
+    case_id: int
+    ref: str
+    reply: Reply
+    created: bool = False
+
+
+def parse_case_ref(text: str) -> int:
+    """Return the case id for a reference such as R-1042 (or a bare number)."""
+    match = re.fullmatch(r"\s*(?:R-?)?(\d{1,12})\s*", text, flags=re.IGNORECASE)
+    if not match or int(match.group(1)) <= CASE_REF_OFFSET:
+        raise InvalidInput("case", messages.bad_case_ref(text))
+    return int(match.group(1)) - CASE_REF_OFFSET
+
+
+def get_case_or_fail(session: Session, case_id: int, *, lock: bool = False) -> Case:
+    """Return the case, or raise NotFound with a message that says so."""
+    case = queries.get_case(session, case_id, lock=lock)
+    if case is None:
+        raise NotFound(messages.case_not_found(case_id + CASE_REF_OFFSET))
+    return case
+
+
+def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
+    """Open a case, store it with its audit event, and return the suggestion card."""
+    now = clock.now()
+    fields = _validate(cmd, policy)
+    if cmd.request_key:
+        existing = queries.get_case_by_request_key(session, cmd.request_key)
+        if existing is not None:
+            return show_case(cmd.actor, existing.id, session=session, policy=policy, clock=clock)
+    staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
+    keys = customer_keys(fields["customer_ref"], fields["customer_email"], fields["customer_phone"])
+    earlier = queries.count_earlier_cases(
+        session, ref_key=keys.ref, email_key=keys.email, phone_key=keys.phone
+    )
+    case = Case(
+        **fields,
+        ref_key=keys.ref,
+        email_key=keys.email,
+        phone_key=keys.phone,
+        currency=policy.currency,
+        earlier_incidents=earlier,
+        status=CaseStatus.OPEN,
+        opened_by_id=staff.id,
+        platform=cmd.actor.platform,
+        request_key=cmd.request_key,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same submission arrived twice at once; the other one made the case.
+        session.rollback()
+        existing = queries.get_case_by_request_key(session, cmd.request_key or "")
+        if existing is None:
+            raise
+        return show_case(cmd.actor, existing.id, session=session, policy=policy, clock=clock)
+    record(
+        session,
+        action="case_opened",
+        at=now,
+        platform=cmd.actor.platform,
+        actor_id=staff.id,
+        case_id=case.id,
+        category=case.category,
+        severity=case.severity,
+        earlier_incidents=earlier,
+    )
+    deliveries.schedule_reminder(session, case, policy=policy, now=now)
+    reply = case_card(session, case, staff, policy=policy, now=now)
+    session.commit()
+    return CaseShown(case_id=case.id, ref=case.ref, reply=reply, created=True)
+
+
+def _validate(cmd: OpenCase, policy: Policy) -> dict:
+    name = (cmd.customer_name or "").strip()
+    if not name:
+        raise InvalidInput("customer_name", messages.required("customer_name"))
+    if len(name) > MAX_NAME:
+        raise InvalidInput("customer_name", messages.too_long("customer_name", MAX_NAME))
+    category = (cmd.category or "").strip()
+    if category not in policy.categories:
+        raise InvalidInput("category", messages.unknown_category(category, policy))
+    try:
+        severity = Severity((cmd.severity or "").strip().lower())
+    except ValueError:
+        raise InvalidInput("severity", messages.unknown_severity(cmd.severity)) from None
+    description = (cmd.description or "").strip()
+    if not description:
+        raise InvalidInput("description", messages.required("description"))
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput("description", messages.too_long("description", MAX_DESCRIPTION, len(description)))
+    tier = (cmd.tier or "").strip().lower() or policy.adjustments.default_tier
+    if tier not in policy.adjustments.tiers:
+        raise InvalidInput("tier", messages.unknown_tier(tier, policy))
+    email = (cmd.customer_email or "").strip() or None
+    if email and (len(email) > 320 or not _EMAIL.match(email)):
+        raise InvalidInput("customer_email", messages.bad_email(email))
+    phone = (cmd.customer_phone or "").strip() or None
+    if phone and (len(phone) > 40 or len(re.sub(r"\D", "", phone)) < 7):
+        raise InvalidInput("customer_phone", messages.bad_phone(phone))
+    ref = (cmd.customer_ref or "").strip() or None
+    if ref and len(ref) > 100:
+        raise InvalidInput("customer_ref", messages.too_long("customer_ref", 100))
+    order_value = None
+    if (cmd.order_value or "").strip():
+        try:
+            order_value = parse_amount(cmd.order_value or "", policy.currency)
+        except AmountError as exc:
+            raise InvalidInput("order_value", messages.bad_amount("order_value", str(exc))) from None
+    return {
+        "customer_name": name,
+        "category": category,
+        "severity": severity.value,
+        "description": description,
+        "tier": tier,
+        "customer_email": email,
+        "customer_phone": phone,
+        "customer_ref": ref,
+        "order_value": order_value,
+    }
+
+
+def suggestion_for(
+    session: Session, case: Case, staff: Staff, *, policy: Policy, now: datetime
+) -> Suggestion:
+    """Return the policy's suggestion for a case, judged against this person's authority."""
+    room = get_headroom(session, staff, policy=policy, now=now)
+    facts = CaseFacts(
+        category=case.category,
+        severity=Severity(case.severity),
+        tier=case.tier,
+        customer_first_name=first_name(case.customer_name),
+        employee_name=first_name(staff.name),
+        what_happened=case.description,
+        order_value=case.order_value,
+        earlier_incidents=case.earlier_incidents,
+    )
+    return suggest(policy, facts, role=effective_role(staff, policy), spent=room.spent)
+
+
+def case_card(session: Session, case: Case, viewer: Staff, *, policy: Policy, now: datetime) -> Reply:
+    """Return the card a person sees for a case: the suggestion, the offers, what they can do."""
+    suggestion = suggestion_for(session, case, viewer, policy=policy, now=now)
+    offers = queries.list_offers(session, case.id)
+    pending = queries.get_pending_request(session, case.id)
+    people = _names(
+        session,
+        {o.given_by_id for o in offers}
+        | {o.authorised_by_id or 0 for o in offers}
+        | ({pending.approver_id or 0} if pending else set()),
+    )
+    return messages.case_card(case, suggestion, offers, pending, people, policy)
+
+
+def show_case(actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
+    """Return the current card of a case for the acting person."""
+    now = clock.now()
+    staff = resolve_actor(session, actor, policy=policy, now=now)
+    case = get_case_or_fail(session, case_id)
+    reply = case_card(session, case, staff, policy=policy, now=now)
+    session.commit()
+    return CaseShown(case_id=case.id, ref=case.ref, reply=reply)
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    names = {}
+    for staff_id in ids - {0}:
+        staff = queries.get_staff(session, staff_id)
+        if staff is not None:
+            names[staff_id] = staff.name
+    return names
+
+
+def resolve_case(cmd: ResolveCase, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Close a case with what was done and the lesson; schedule the follow-up and the broadcast."""
+    now = clock.now()
+    outcome = _note("outcome", cmd.outcome)
+    root_cause = _note("root_cause", cmd.root_cause)
+    lesson = _note("lesson", cmd.lesson)
+    staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
+    case = get_case_or_fail(session, cmd.case_id, lock=True)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(messages.case_not_open(case))
+    pending = queries.get_pending_request(session, case.id)
+    if pending is not None:
+        approver = queries.get_staff(session, pending.approver_id) if pending.approver_id else None
+        raise Conflict(messages.resolve_while_pending(case, approver))
+    case.status = CaseStatus.RESOLVED
+    case.outcome, case.root_cause, case.lesson = outcome, root_cause, lesson
+    case.resolved_at = case.updated_at = now
+    record(
+        session,
+        action="case_resolved",
+        at=now,
+        platform=cmd.actor.platform,
+        actor_id=staff.id,
+        case_id=case.id,
+    )
+    offers = [
+        o
+        for o in queries.list_offers(session, case.id)
+        if o.status in (OfferStatus.GRANTED, OfferStatus.APPROVED)
+    ]
+    deliveries.broadcast_lesson(
+        session, case, anonymised_lesson(case, offers, policy), policy=policy, now=now
+    )
+    deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
+    session.commit()
+    return messages.case_resolved(case, policy)
+
+
+def anonymised_lesson(case: Case, offers: list[Offer], policy: Policy) -> dict[str, str]:
+    """Return the lesson's texts with the customer's personal data removed."""
+    private = {
+        "customer_name": case.customer_name,
+        "customer_email": case.customer_email,
+        "customer_phone": case.customer_phone,
+        "customer_ref": case.customer_ref,
+    }
+    values = [v for k, v in private.items() if k in policy.broadcast.anonymise]
+
+    def clean(text: str | None) -> str:
+        return redact(text or "", private_values=values, patterns=policy.broadcast.private_patterns)
+
+    return {
+        "ref": case.ref,
+        "category": case.category,
+        "severity": case.severity,
+        "what_happened": clean(case.description),
+        "outcome": clean(case.outcome),
+        "root_cause": clean(case.root_cause),
+        "lesson": clean(case.lesson),
+        "compensation": messages.offers_summary(offers, policy) if offers else "",
+    }
+
+
+def _note(field: str, text: str | None) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(field, messages.required(field))
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(field, messages.too_long(field, MAX_NOTE, len(text)))
+    return text
+
+
+def reopen_case(cmd: ReopenCase, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
+    """Open a resolved case again, with the reason on record, and cancel its follow-ups."""
+    now = clock.now()
+    reason = _note("reason", cmd.reason)
+    staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
+    case = get_case_or_fail(session, cmd.case_id, lock=True)
+    if case.status not in (CaseStatus.RESOLVED, CaseStatus.RECOVERED):
+        raise Conflict(messages.cannot_reopen(case))
+    case.status = CaseStatus.OPEN
+    case.updated_at = now
+    case.resolved_at = None
+    deliveries.cancel_pending(session, case_id=case.id, kinds=deliveries.FOLLOW_UP_KINDS, now=now)
+    deliveries.schedule_reminder(session, case, policy=policy, now=now)
+    record(
+        session,
+        action="case_reopened",
+        at=now,
+        platform=cmd.actor.platform,
+        actor_id=staff.id,
+        case_id=case.id,
+        reason=reason,
+    )
+    reply = case_card(session, case, staff, policy=policy, now=now)
+    session.commit()
+    return CaseShown(case_id=case.id, ref=case.ref, reply=reply)
+
+
+def cancel_case(cmd: CancelCase, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Cancel an open case opened by mistake; a waiting approval request is withdrawn."""
+    now = clock.now()
+    reason = _note("reason", cmd.reason)
+    staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
+    case = get_case_or_fail(session, cmd.case_id, lock=True)
+    if case.status != CaseStatus.OPEN:
+        raise Conflict(messages.case_not_open(case))
+    pending = queries.get_pending_request(session, case.id)
+    if pending is not None:
+        pending.status = RequestStatus.WITHDRAWN
+        offer = session.get(Offer, pending.offer_id)
+        if offer is not None:
+            offer.status = OfferStatus.WITHDRAWN
+        deliveries.update_sent_cards(session, case_id=case.id, request_id=pending.id, now=now)
+    case.status = CaseStatus.CANCELLED
+    case.updated_at = now
+    deliveries.cancel_pending(session, case_id=case.id, kinds=None, now=now)
+    record(
+        session,
+        action="case_cancelled",
+        at=now,
+        platform=cmd.actor.platform,
+        actor_id=staff.id,
+        case_id=case.id,
+        reason=reason,
+    )
+    session.commit()
+    return messages.case_cancelled(case)
+
+
+def customer_history(actor: Actor, query: str, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Return a customer's earlier cases, found by reference, email, phone or exact name."""
+    query = (query or "").strip()
+    if not query:
+        raise InvalidInput("customer", messages.history_needs_customer())
+    resolve_actor(session, actor, policy=policy, now=clock.now())
+    keys = keys_from_query(query)
+    cases = queries.list_customer_cases(
+        session, ref_key=keys.ref, email_key=keys.email, phone_key=keys.phone, name=query
+    )
+    session.commit()
+    return messages.customer_history(query, cases, policy)
+
+
+def my_cases(actor: Actor, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Return the acting person's open cases and what waits on them."""
+    now = clock.now()
+    staff = resolve_actor(session, actor, policy=policy, now=now)
+    cases = queries.list_open_cases(session, staff.id)
+    waiting = queries.list_pending_requests_for(
+        session, staff.id, group_member=staff.email in policy.approvals.group
+    )
+    room = get_headroom(session, staff, policy=policy, now=now)
+    session.commit()
+    return messages.my_cases(staff, cases, waiting, room, policy)

@@ -1,0 +1,139 @@
+"""The neutral messages the core returns; each adapter renders them natively.
+
+A `Reply` is a card: a title, text, fields, items (each with an optional
+button) and buttons. A `Form` is what a Slack modal or a Teams card form shows.
+Action ids are shared by every platform, so a click anywhere reaches the same
+use case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    """Every button and form Mend shows; the value is stable across platforms."""
+
+    OPEN_CASE = "mend_open_case"
+    SHOW_CASE = "mend_show_case"
+    GIVE_OPTION = "mend_give_option"
+    REQUEST_APPROVAL = "mend_request_approval"
+    CHOOSE_AMOUNT = "mend_choose_amount"
+    GIVE_AMOUNT = "mend_give_amount"
+    CUSTOMER_WAITING = "mend_customer_waiting"
+    REVIEW_REQUEST = "mend_review_request"
+    APPROVE = "mend_approve"
+    DENY = "mend_deny"
+    DENY_WITH_REASON = "mend_deny_with_reason"
+    RESOLVE = "mend_resolve"
+    RESOLVE_CASE = "mend_resolve_case"
+    REOPEN = "mend_reopen"
+    REOPEN_CASE = "mend_reopen_case"
+    CANCEL = "mend_cancel"
+    CANCEL_CASE = "mend_cancel_case"
+    FOLLOW_UP_FIXED = "mend_follow_up_fixed"
+    FOLLOW_UP_UNHAPPY = "mend_follow_up_unhappy"
+    FOLLOW_UP_UNREACHABLE = "mend_follow_up_unreachable"
+
+
+class Tone(StrEnum):
+    """How a reply should look: plain, good news, needs attention, or a problem."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Style(StrEnum):
+    """How a button should look."""
+
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that sends `action` with `value` (a case, option or request id) back."""
+
+    label: str
+    action: ActionId
+    value: str
+    style: Style = Style.DEFAULT
+
+
+@dataclass(frozen=True)
+class Field:
+    """A labelled fact, shown as a short two-column row."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a list, such as a compensation option, with its own button."""
+
+    title: str
+    detail: str = ""
+    button: Button | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A card: what the core says to one person or channel."""
+
+    title: str
+    text: str = ""
+    fields: tuple[Field, ...] = ()
+    items: tuple[Item, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    tone: Tone = Tone.INFO
+    note: str = ""
+
+
+class InputKind(StrEnum):
+    """What kind of input a form field is."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    AMOUNT = "amount"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One choice of a choice input."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """One field of a form."""
+
+    name: str
+    label: str
+    kind: InputKind = InputKind.TEXT
+    required: bool = True
+    initial: str | None = None
+    hint: str = ""
+    placeholder: str = ""
+    choices: tuple[Choice, ...] = ()
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to fill in; submitting it sends `action` with `value` and the inputs."""
+
+    title: str
+    action: ActionId
+    submit_label: str
+    inputs: tuple[Input, ...]
+    value: str = ""
+    intro: str = ""
+    fields: tuple[Field, ...] = field(default_factory=tuple)

@@ -1,0 +1,242 @@
+"""The staff directory: who people are, what they may give, whom they answer to."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from bot import messages
+from bot.audit import record
+from bot.commands import Actor
+from bot.errors import InvalidInput, NotFound
+from bot.ports import Clock
+from bot.replies import Reply
+from db import queries
+from db.models import Platform, Staff, StaffIdentity
+from policies.rules import Headroom, headroom
+from policies.schema import Policy
+
+CSV_COLUMNS = ("platform", "user_id", "name", "email", "role", "manager", "location")
+MAX_CHAIN = 20
+
+
+def period_start(now: datetime) -> datetime:
+    """Return the start of the budget period (the calendar month, UTC) containing `now`."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Return an email in the form it is stored and matched in."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def resolve_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime) -> Staff:
+    """Return the staff member acting, linking a new account by email or adding them with the default role."""
+    staff = queries.get_staff_by_identity(session, actor.platform, actor.user_id)
+    if staff is not None:
+        return staff
+    email = normalise_email(actor.email)
+    staff = queries.get_staff_by_email(session, email) if email else None
+    if staff is None:
+        staff = Staff(
+            name=(actor.name or actor.user_id).strip()[:200],
+            email=email,
+            role=policy.default_role,
+            location=policy.default_location,
+            created_at=now,
+        )
+        session.add(staff)
+        session.flush()
+        record(
+            session,
+            action="staff_added",
+            at=now,
+            platform=actor.platform,
+            actor_id=staff.id,
+            role=staff.role,
+            reason="first contact",
+        )
+    session.add(StaffIdentity(staff_id=staff.id, platform=actor.platform, user_id=actor.user_id))
+    session.flush()
+    return staff
+
+
+def get_headroom(session: Session, staff: Staff, *, policy: Policy, now: datetime) -> Headroom:
+    """Return what a person may still give on their own authority this period."""
+    spent = queries.spent_since(session, staff.id, period_start(now))
+    return headroom(policy, role=effective_role(staff, policy), spent=spent)
+
+
+def effective_role(staff: Staff, policy: Policy) -> str:
+    """Return the person's role, or the default one if the policy no longer has theirs."""
+    return staff.role if staff.role in policy.roles else policy.default_role
+
+
+def management_chain(session: Session, staff: Staff) -> list[Staff]:
+    """Return the person's manager, their manager, and so on up (cycles cut)."""
+    chain: list[Staff] = []
+    seen = {staff.id}
+    current = staff
+    while current.manager_id is not None and len(chain) < MAX_CHAIN:
+        manager = queries.get_staff(session, current.manager_id)
+        if manager is None or manager.id in seen:
+            break
+        chain.append(manager)
+        seen.add(manager.id)
+        current = manager
+    return chain
+
+
+def describe_me(actor: Actor, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Return who the acting person is to Mend: role, manager, authority left."""
+    now = clock.now()
+    staff = resolve_actor(session, actor, policy=policy, now=now)
+    room = get_headroom(session, staff, policy=policy, now=now)
+    manager = queries.get_staff(session, staff.manager_id) if staff.manager_id else None
+    session.commit()
+    return messages.who_am_i(staff, manager, room, policy)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a staff import changed."""
+
+    added: int
+    updated: int
+
+
+def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Clock) -> ImportResult:
+    """Load a CSV staff directory; on any bad row nothing is stored and every problem is listed."""
+    now = clock.now()
+    rows, problems = _read_rows(csv_text, policy)
+    if problems:
+        raise InvalidInput("file", "\n".join(problems))
+    added = updated = 0
+    by_key: dict[str, Staff] = {}
+    for row in rows:
+        staff = _find(session, row)
+        if staff is None:
+            staff = Staff(
+                name=row["name"],
+                email=row["email"],
+                role=row["role"],
+                location=row["location"],
+                created_at=now,
+            )
+            session.add(staff)
+            session.flush()
+            added += 1
+        else:
+            staff.name, staff.role, staff.location = row["name"], row["role"], row["location"]
+            staff.email = row["email"] or staff.email
+            updated += 1
+        if queries.get_identity(session, row["platform"], row["user_id"]) is None:
+            session.add(StaffIdentity(staff_id=staff.id, platform=row["platform"], user_id=row["user_id"]))
+        for key in (row["email"], f"{row['platform']}:{row['user_id']}", row["user_id"]):
+            if key:
+                by_key.setdefault(key.lower(), staff)
+    for line, row in enumerate(rows, start=2):
+        if not row["manager"]:
+            continue
+        manager = by_key.get(row["manager"].lower()) or queries.get_staff_by_email(
+            session, row["manager"].lower()
+        )
+        if manager is None:
+            problems.append(
+                f"line {line}: manager {row['manager']!r} is not in the directory; "
+                "use the manager's email or user id from this file"
+            )
+            continue
+        by_key[f"{row['platform']}:{row['user_id']}".lower()].manager_id = manager.id
+    session.flush()
+    problems.extend(_cycles(session, [by_key[f"{r['platform']}:{r['user_id']}".lower()] for r in rows]))
+    if problems:
+        session.rollback()
+        raise InvalidInput("file", "\n".join(problems))
+    record(
+        session,
+        action="staff_imported",
+        at=now,
+        platform=Platform.SYSTEM,
+        actor_id=None,
+        added=added,
+        updated=updated,
+    )
+    session.commit()
+    return ImportResult(added=added, updated=updated)
+
+
+def _read_rows(csv_text: str, policy: Policy) -> tuple[list[dict[str, str]], list[str]]:
+    reader = csv.DictReader(io.StringIO(csv_text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        return [], [
+            f"line 1: missing column(s) {', '.join(missing)}; the header must be {','.join(CSV_COLUMNS)}"
+        ]
+    rows, problems, seen = [], [], set()
+    for line, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        row["role"] = row["role"].lower() or policy.default_role
+        row["location"] = row["location"].lower() or policy.default_location
+        row["email"] = normalise_email(row["email"]) or ""
+        row["platform"] = row["platform"].lower()
+        for column in ("platform", "user_id", "name"):
+            if not row[column]:
+                problems.append(f"line {line}: {column} is empty")
+        if row["platform"] and row["platform"] not in {p.value for p in Platform} - {"system"}:
+            problems.append(f"line {line}: platform {row['platform']!r} is not slack, teams or console")
+        if row["role"] not in policy.roles:
+            problems.append(
+                f"line {line}: role {row['role']!r} is not in the policy ({', '.join(policy.roles)})"
+            )
+        if row["location"] not in policy.locations:
+            problems.append(
+                f"line {line}: location {row['location']!r} is not in the policy "
+                f"({', '.join(policy.locations)})"
+            )
+        if row["email"] and "@" not in row["email"]:
+            problems.append(f"line {line}: email {row['email']!r} is not an email address")
+        key = (row["platform"], row["user_id"])
+        if key in seen:
+            problems.append(f"line {line}: {row['platform']} user {row['user_id']} appears twice")
+        seen.add(key)
+        rows.append(row)
+    return rows, problems
+
+
+def _find(session: Session, row: dict[str, str]) -> Staff | None:
+    staff = queries.get_staff_by_identity(session, row["platform"], row["user_id"])
+    if staff is None and row["email"]:
+        staff = queries.get_staff_by_email(session, row["email"])
+    return staff
+
+
+def _cycles(session: Session, people: list[Staff]) -> list[str]:
+    problems = []
+    for person in people:
+        seen = {person.id}
+        current = person
+        while current.manager_id is not None:
+            if current.manager_id in seen:
+                problems.append(f"{person.name}'s managers form a loop; fix the manager column")
+                break
+            seen.add(current.manager_id)
+            manager = queries.get_staff(session, current.manager_id)
+            if manager is None:
+                break
+            current = manager
+    return problems
+
+
+def get_staff_or_fail(session: Session, staff_id: int) -> Staff:
+    """Return the staff member with this id, or raise NotFound."""
+    staff = queries.get_staff(session, staff_id)
+    if staff is None:
+        raise NotFound(messages.unknown_person())
+    return staff

@@ -1,0 +1,199 @@
+"""Reads the use cases share. Nothing here commits; the use case owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    Case,
+    CaseStatus,
+    Delivery,
+    DeliveryStatus,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    Staff,
+    StaffIdentity,
+)
+
+
+def get_staff(session: Session, staff_id: int) -> Staff | None:
+    """Return the staff member with this id."""
+    return session.get(Staff, staff_id)
+
+
+def get_staff_by_identity(session: Session, platform: str, user_id: str) -> Staff | None:
+    """Return the staff member with this platform account."""
+    stmt = (
+        select(Staff)
+        .join(StaffIdentity, StaffIdentity.staff_id == Staff.id)
+        .where(StaffIdentity.platform == platform, StaffIdentity.user_id == user_id)
+    )
+    return session.scalars(stmt).first()
+
+
+def get_staff_by_email(session: Session, email: str) -> Staff | None:
+    """Return the staff member with this (normalised) email."""
+    return session.scalars(select(Staff).where(Staff.email == email)).first()
+
+
+def get_identity(session: Session, platform: str, user_id: str) -> StaffIdentity | None:
+    """Return the platform account with this user id."""
+    stmt = select(StaffIdentity).where(StaffIdentity.platform == platform, StaffIdentity.user_id == user_id)
+    return session.scalars(stmt).first()
+
+
+def list_identities(session: Session, staff_id: int) -> Sequence[StaffIdentity]:
+    """Return every platform account of a staff member."""
+    stmt = select(StaffIdentity).where(StaffIdentity.staff_id == staff_id).order_by(StaffIdentity.id)
+    return session.scalars(stmt).all()
+
+
+def list_staff_by_emails(session: Session, emails: Sequence[str]) -> Sequence[Staff]:
+    """Return the staff members with these emails."""
+    if not emails:
+        return []
+    return session.scalars(select(Staff).where(Staff.email.in_(emails)).order_by(Staff.id)).all()
+
+
+def spent_since(session: Session, staff_id: int, since: datetime) -> int:
+    """Return what a person gave on their own authority since `since`, in minor units."""
+    stmt = select(func.coalesce(func.sum(Offer.amount), 0)).where(
+        Offer.given_by_id == staff_id,
+        Offer.status == OfferStatus.GRANTED,
+        Offer.granted_at >= since,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def get_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
+    """Return the case with this id, locked for update when asked."""
+    stmt = select(Case).where(Case.id == case_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def get_case_by_request_key(session: Session, request_key: str) -> Case | None:
+    """Return the case a submission with this idempotency key already opened."""
+    return session.scalars(select(Case).where(Case.request_key == request_key)).first()
+
+
+def get_offer_by_request_key(session: Session, request_key: str) -> Offer | None:
+    """Return the offer a click with this idempotency key already made."""
+    return session.scalars(select(Offer).where(Offer.request_key == request_key)).first()
+
+
+def _customer_conditions(
+    ref_key: str | None, email_key: str | None, phone_key: str | None
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    if ref_key:
+        conditions.append(Case.ref_key == ref_key)
+    if email_key:
+        conditions.append(Case.email_key == email_key)
+    if phone_key:
+        conditions.append(Case.phone_key == phone_key)
+    return conditions
+
+
+def list_customer_cases(
+    session: Session,
+    *,
+    ref_key: str | None,
+    email_key: str | None,
+    phone_key: str | None,
+    name: str | None = None,
+    limit: int = 20,
+) -> Sequence[Case]:
+    """Return a customer's cases, newest first, matched on any of their keys or their name."""
+    conditions = _customer_conditions(ref_key, email_key, phone_key)
+    if name:
+        conditions.append(func.lower(Case.customer_name) == name.lower())
+    if not conditions:
+        return []
+    stmt = select(Case).where(or_(*conditions))
+    return session.scalars(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)).all()
+
+
+def count_earlier_cases(
+    session: Session, *, ref_key: str | None, email_key: str | None, phone_key: str | None
+) -> int:
+    """Return how many cases this customer already had (cancelled ones do not count)."""
+    conditions = _customer_conditions(ref_key, email_key, phone_key)
+    if not conditions:
+        return 0
+    stmt = select(func.count(Case.id)).where(or_(*conditions), Case.status != CaseStatus.CANCELLED)
+    return int(session.scalar(stmt) or 0)
+
+
+def list_open_cases(session: Session, staff_id: int, limit: int = 20) -> Sequence[Case]:
+    """Return the open cases a person opened, newest first."""
+    stmt = (
+        select(Case)
+        .where(Case.opened_by_id == staff_id, Case.status == "open")
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def list_offers(session: Session, case_id: int) -> Sequence[Offer]:
+    """Return a case's offers, oldest first."""
+    return session.scalars(select(Offer).where(Offer.case_id == case_id).order_by(Offer.id)).all()
+
+
+def get_request(session: Session, request_id: int, *, lock: bool = False) -> ApprovalRequest | None:
+    """Return the approval request with this id, locked for update when asked."""
+    stmt = select(ApprovalRequest).where(ApprovalRequest.id == request_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def get_pending_request(session: Session, case_id: int) -> ApprovalRequest | None:
+    """Return the approval request still waiting on a case, if any."""
+    stmt = select(ApprovalRequest).where(
+        ApprovalRequest.case_id == case_id, ApprovalRequest.status == RequestStatus.PENDING
+    )
+    return session.scalars(stmt).first()
+
+
+def get_decision(session: Session, request_id: int) -> ApprovalDecision | None:
+    """Return the decision on an approval request, if there is one."""
+    stmt = select(ApprovalDecision).where(ApprovalDecision.request_id == request_id)
+    return session.scalars(stmt).first()
+
+
+def list_pending_requests_for(
+    session: Session, staff_id: int, *, group_member: bool
+) -> Sequence[ApprovalRequest]:
+    """Return the requests waiting on a person (and on the approver group, for its members)."""
+    waiting_on = ApprovalRequest.approver_id == staff_id
+    if group_member:
+        waiting_on = or_(waiting_on, ApprovalRequest.approver_id.is_(None))
+    stmt = (
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == RequestStatus.PENDING, waiting_on)
+        .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def list_sent_deliveries(
+    session: Session, *, case_id: int, kind: str, key: str, value: int
+) -> Sequence[Delivery]:
+    """Return a case's sent deliveries of a kind whose payload names this id (to update them)."""
+    stmt = select(Delivery).where(
+        Delivery.case_id == case_id,
+        Delivery.kind == kind,
+        Delivery.status == DeliveryStatus.SENT,
+        Delivery.sent_ref.is_not(None),
+    )
+    return [d for d in session.scalars(stmt.order_by(Delivery.id)).all() if d.payload.get(key) == value]
