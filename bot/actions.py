@@ -90,7 +90,7 @@ def handle(
     if action is ActionId.CHOOSE_AMOUNT:
         case = cases.get_case_or_fail(session, _id(value))
         staff = resolve_actor(session, actor, policy=policy, now=clock.now())
-        room = get_headroom(session, staff, policy=policy, now=clock.now())
+        room = get_headroom(session, staff, policy=policy, now=clock.now(), case_id=case.id)
         session.commit()
         return forms.amount_form(case, policy, room.available)
     if action is ActionId.GIVE_AMOUNT:

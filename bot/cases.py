@@ -163,7 +163,7 @@ def suggestion_for(
     session: Session, case: Case, staff: Staff, *, policy: Policy, now: datetime
 ) -> Suggestion:
     """Return the policy's suggestion for a case, judged against this person's authority."""
-    room = get_headroom(session, staff, policy=policy, now=now)
+    room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
     facts = CaseFacts(
         category=case.category,
         severity=Severity(case.severity),
@@ -174,7 +174,9 @@ def suggestion_for(
         order_value=case.order_value,
         earlier_incidents=case.earlier_incidents,
     )
-    return suggest(policy, facts, role=effective_role(staff, policy), spent=room.spent)
+    return suggest(
+        policy, facts, role=effective_role(staff, policy), spent=room.spent, given_on_case=room.given_on_case
+    )
 
 
 def case_card(session: Session, case: Case, viewer: Staff, *, policy: Policy, now: datetime) -> Reply:

@@ -102,7 +102,7 @@ def _give(
         return messages.offer_already_made(case, done, policy)
     # Lock the giver so two offers at once cannot both fit the same budget.
     session.refresh(staff, with_for_update=True)
-    room = get_headroom(session, staff, policy=policy, now=now)
+    room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
     verdict = judge(amount, room)
     offer = Offer(
         case_id=case.id,
@@ -132,9 +132,8 @@ def _give(
             type=type.value,
         )
         case.updated_at = now
-        reply = messages.offer_granted(
-            case, offer, get_headroom(session, staff, policy=policy, now=now), policy
-        )
+        after = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
+        reply = messages.offer_granted(case, offer, after, policy)
         session.commit()
         return reply
     if queries.get_pending_request(session, case.id) is not None:

@@ -66,10 +66,13 @@ def resolve_actor(session: Session, actor: Actor, *, policy: Policy, now: dateti
     return staff
 
 
-def get_headroom(session: Session, staff: Staff, *, policy: Policy, now: datetime) -> Headroom:
-    """Return what a person may still give on their own authority this period."""
+def get_headroom(
+    session: Session, staff: Staff, *, policy: Policy, now: datetime, case_id: int | None = None
+) -> Headroom:
+    """Return what a person may still give on their own authority this period (and on this case)."""
     spent = queries.spent_since(session, staff.id, period_start(now))
-    return headroom(policy, role=effective_role(staff, policy), spent=spent)
+    given = queries.granted_on_case(session, case_id) if case_id is not None else 0
+    return headroom(policy, role=effective_role(staff, policy), spent=spent, given_on_case=given)
 
 
 def effective_role(staff: Staff, policy: Policy) -> str:

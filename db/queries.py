@@ -72,6 +72,14 @@ def spent_since(session: Session, staff_id: int, since: datetime) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def granted_on_case(session: Session, case_id: int) -> int:
+    """Return what was given on a case on the givers' own authority, in minor units."""
+    stmt = select(func.coalesce(func.sum(Offer.amount), 0)).where(
+        Offer.case_id == case_id, Offer.status == OfferStatus.GRANTED
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def get_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
     """Return the case with this id, locked for update when asked."""
     stmt = select(Case).where(Case.id == case_id)

@@ -34,6 +34,7 @@ class Headroom:
     limit: int
     budget: int
     spent: int
+    given_on_case: int = 0
 
     @property
     def budget_left(self) -> int:
@@ -41,9 +42,14 @@ class Headroom:
         return max(self.budget - self.spent, 0)
 
     @property
+    def limit_left(self) -> int:
+        """Return what is left of the per-incident limit on this case."""
+        return max(self.limit - self.given_on_case, 0)
+
+    @property
     def available(self) -> int:
         """Return the largest single offer they may give now."""
-        return min(self.limit, self.budget_left)
+        return min(self.limit_left, self.budget_left)
 
 
 class Verdict(StrEnum):
@@ -99,15 +105,21 @@ def type_label(option_type: OptionType) -> str:
     return _TYPE_LABELS[option_type]
 
 
-def headroom(policy: Policy, *, role: str, spent: int) -> Headroom:
-    """Return what someone of `role` who already gave `spent` this period may still give."""
+def headroom(policy: Policy, *, role: str, spent: int, given_on_case: int = 0) -> Headroom:
+    """Return what someone of `role` may still give, having given `spent` this period and
+    `given_on_case` on this incident already."""
     r = policy.roles[role]
-    return Headroom(limit=policy.to_minor(r.limit), budget=policy.to_minor(r.budget), spent=spent)
+    return Headroom(
+        limit=policy.to_minor(r.limit),
+        budget=policy.to_minor(r.budget),
+        spent=spent,
+        given_on_case=given_on_case,
+    )
 
 
 def judge(amount: int, room: Headroom) -> Verdict:
     """Return whether `amount` is within the headroom, or which bound it passes."""
-    if amount > room.limit:
+    if amount > room.limit_left:
         return Verdict.OVER_LIMIT
     if amount > room.budget_left:
         return Verdict.OVER_BUDGET
@@ -117,6 +129,11 @@ def judge(amount: int, room: Headroom) -> Verdict:
 def explain(verdict: Verdict, room: Headroom, currency: str) -> str:
     """Return why an amount is or is not within someone's authority."""
     money = lambda m: format_money(m, currency)  # noqa: E731
+    if verdict is Verdict.OVER_LIMIT and room.given_on_case:
+        return (
+            f"over what is left of your limit of {money(room.limit)} on this incident "
+            f"({money(room.limit_left)}); needs approval"
+        )
     if verdict is Verdict.OVER_LIMIT:
         return f"over your limit of {money(room.limit)} per incident; needs approval"
     if verdict is Verdict.OVER_BUDGET:
@@ -145,12 +162,12 @@ def multiplier(policy: Policy, *, tier: str, earlier_incidents: int) -> Decimal:
     return factor
 
 
-def suggest(policy: Policy, facts: CaseFacts, *, role: str, spent: int) -> Suggestion:
+def suggest(policy: Policy, facts: CaseFacts, *, role: str, spent: int, given_on_case: int = 0) -> Suggestion:
     """Return the apology and the ranked options for a case, judged against the employee's authority."""
     category = policy.categories[facts.category]
     severity = effective_severity(policy, facts.severity, facts.earlier_incidents)
     factor = multiplier(policy, tier=facts.tier, earlier_incidents=facts.earlier_incidents)
-    room = headroom(policy, role=role, spent=spent)
+    room = headroom(policy, role=role, spent=spent, given_on_case=given_on_case)
     options = []
     for rank, option in enumerate(category.compensation[severity], start=1):
         amount = option_amount(policy, option, order_value=facts.order_value, factor=factor)

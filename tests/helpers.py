@@ -1,0 +1,42 @@
+"""Small helpers for tests that drive the core as a user would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.cases import open_case
+from bot.commands import Actor, OpenCase
+from db.models import Base
+
+ALICE = Actor("console", "alice")
+BOB = Actor("console", "bob")
+CAROL = Actor("console", "carol")
+DANA = Actor("console", "dana")
+ERIN = Actor("console", "erin")
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Return the number of rows in every table."""
+    return {
+        name: session.scalar(select(func.count()).select_from(table)) or 0
+        for name, table in Base.metadata.tables.items()
+    }
+
+
+def open_late_delivery(session: Session, policy: Any, clock: Any, **overrides: Any):
+    """Open a major late-delivery case as Alice and return what she sees."""
+    values: dict[str, Any] = dict(
+        actor=ALICE,
+        customer_name="Jane Doe",
+        category="late_delivery",
+        severity="major",
+        description="Parcel promised Monday arrived Friday",
+        customer_ref="ORD-10042",
+        customer_email="jane.doe@example.com",
+        customer_phone="+1 (555) 010-2030",
+    )
+    values.update(overrides)
+    return open_case(OpenCase(**values), session=session, policy=policy, clock=clock)

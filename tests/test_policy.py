@@ -1,0 +1,170 @@
+"""The policy table: loading, validation messages, and the pure suggestion rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from policies.loader import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
+from policies.money import AmountError, format_money, parse_amount
+from policies.privacy import REDACTED, redact
+from policies.rules import CaseFacts, Verdict, headroom, judge, suggest
+from policies.schema import OptionType, Policy, Severity
+
+
+def facts(**overrides) -> CaseFacts:
+    values = dict(
+        category="late_delivery",
+        severity=Severity.MAJOR,
+        tier="standard",
+        customer_first_name="Jane",
+        employee_name="Alice",
+        what_happened="late",
+    )
+    values.update(overrides)
+    return CaseFacts(**values)
+
+
+def test_default_policy_has_the_roles_and_categories_staff_need(policy: Policy) -> None:
+    assert {"frontline", "supervisor", "manager", "director"} <= set(policy.roles)
+    assert len(policy.categories) >= 8
+    for category in policy.categories.values():
+        assert set(category.compensation) == set(Severity)
+    kinds = {o.type for c in policy.categories.values() for opts in c.compensation.values() for o in opts}
+    assert kinds == set(OptionType)
+
+
+def test_suggestion_apologises_by_first_name_without_blaming_the_customer(policy: Policy) -> None:
+    suggestion = suggest(policy, facts(), role="frontline", spent=0)
+    assert suggestion.apology.startswith("Jane, I'm truly sorry")
+    assert "on us, not you" in suggestion.apology
+    assert [o.rank for o in suggestion.options] == [1, 2, 3]
+
+
+def test_option_at_the_limit_is_within_and_one_cent_over_is_not() -> None:
+    room = headroom(load_policy(), role="frontline", spent=0)
+    assert judge(2500, room) is Verdict.WITHIN
+    assert judge(2501, room) is Verdict.OVER_LIMIT
+
+
+def test_used_up_budget_sends_even_small_offers_for_approval(policy: Policy) -> None:
+    room = headroom(policy, role="frontline", spent=29_500)
+    assert room.available == 500
+    assert judge(500, room) is Verdict.WITHIN
+    assert judge(700, room) is Verdict.OVER_BUDGET
+    options = suggest(policy, facts(), role="frontline", spent=30_000).options
+    assert not any(o.within_authority for o in options)
+    assert options[0].verdict is Verdict.OVER_BUDGET
+    assert "budget" in options[0].why
+
+
+def test_repeat_incidents_raise_the_severity_and_the_amounts(policy: Policy) -> None:
+    first = suggest(policy, facts(), role="manager", spent=0)
+    third = suggest(policy, facts(earlier_incidents=2), role="manager", spent=0)
+    assert first.severity is Severity.MAJOR
+    assert third.severity is Severity.CRITICAL
+    assert third.options[0].amount > first.options[0].amount
+    assert "2 earlier incidents" in third.basis
+
+
+def test_a_gold_customer_gets_more_than_a_standard_one(policy: Policy) -> None:
+    standard = suggest(policy, facts(), role="manager", spent=0).options[1].amount
+    gold = suggest(policy, facts(tier="gold"), role="manager", spent=0).options[1].amount
+    assert gold == round(standard * 1.25 / 100) * 100
+
+
+def test_percent_options_use_the_order_value_and_never_exceed_it(policy: Policy) -> None:
+    options = suggest(
+        policy, facts(severity=Severity.CRITICAL, order_value=8000), role="manager", spent=0
+    ).options
+    refund = next(o for o in options if o.type is OptionType.REFUND)
+    assert refund.amount == 8000
+    without_value = suggest(policy, facts(severity=Severity.CRITICAL), role="manager", spent=0).options
+    assert next(o for o in without_value if o.type is OptionType.REFUND).amount == 40000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-5", "more than zero"),
+        ("0", "more than zero"),
+        ("abc", "not a number"),
+        ("99999999999", "more than Mend accepts"),
+        ("1.234", "decimal places"),
+        ("NaN", "not a number"),
+    ],
+)
+def test_bad_amounts_are_refused_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(AmountError, match=message):
+        parse_amount(text, "USD")
+
+
+def test_amounts_are_read_as_exact_minor_units() -> None:
+    assert parse_amount("$1,234.50", "USD") == 123450
+    assert parse_amount("0.10", "USD") == 10
+    assert parse_amount("500", "JPY") == 500
+    assert format_money(123450, "USD") == "$1,234.50"
+
+
+def test_personal_data_is_removed_from_lessons() -> None:
+    text = (
+        "Jane Doe (jane.doe@example.com, +1 (555) 010-2030) waited; Jane's order ORD-88123 "
+        "arrived late; called 555 010 2030 back at 3pm"
+    )
+    clean = redact(text, private_values=["Jane Doe", "ORD-88123"], patterns=[r"\bORD-?\d{4,}\b"])
+    for secret in ("Jane", "Doe", "jane.doe", "555", "88123"):
+        assert secret not in clean
+    assert REDACTED in clean
+    assert "3pm" in clean
+
+
+def test_a_broken_policy_file_names_file_line_and_field(tmp_path: Path) -> None:
+    text = (
+        DEFAULT_POLICY.read_text()
+        .replace("limit: 25 ", "limit: -25 ")
+        .replace("default_role: frontline", "default_role: intern")
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(PolicyError) as error:
+        load_policy(bad)
+    problems = {p.field: p for p in error.value.problems}
+    limit = problems["roles.frontline.limit"]
+    assert limit.file == str(bad)
+    assert text.splitlines()[limit.line - 1].strip().startswith("limit: -25")
+    assert "greater than or equal to 0" in limit.message
+
+
+def test_a_missing_severity_and_an_unknown_placeholder_are_both_reported() -> None:
+    text = DEFAULT_POLICY.read_text()
+    text = text.replace(
+        "      critical:\n        - {type: voucher, amount: 50}\n        - {type: discount, percent: 25, cap: 150}\n",
+        "",
+    )
+    text = text.replace("I'm sorry we charged you", "I'm sorry {customer} we charged you")
+    with pytest.raises(PolicyError) as error:
+        parse_policy(text, "p.yaml")
+    messages = [str(p) for p in error.value.problems]
+    assert any("categories.billing_error.compensation" in m and "critical" in m for m in messages)
+    assert any("categories.billing_error.apology" in m and "{customer}" in m for m in messages)
+
+
+def test_yaml_syntax_errors_give_the_line() -> None:
+    with pytest.raises(PolicyError) as error:
+        parse_policy("currency: USD\nroles: [\n", "p.yaml")
+    assert error.value.problems[0].line >= 2
+    assert "not valid YAML" in error.value.problems[0].message
+
+
+def test_a_percent_option_without_a_cap_is_refused() -> None:
+    text = DEFAULT_POLICY.read_text().replace(
+        "{type: discount, percent: 15, cap: 40}", "{type: discount, percent: 15}"
+    )
+    with pytest.raises(PolicyError, match="needs a cap"):
+        parse_policy(text)
+
+
+def test_policy_amounts_become_minor_units(policy: Policy) -> None:
+    assert policy.to_minor(Decimal("12.5")) == 1250
