@@ -146,3 +146,7 @@ def doctor() -> None:
 def main() -> None:
     """Run the mend command."""
     app()
+
+
+if __name__ == "__main__":
+    main()

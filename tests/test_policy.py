@@ -140,7 +140,8 @@ def test_a_broken_policy_file_names_file_line_and_field(tmp_path: Path) -> None:
 def test_a_missing_severity_and_an_unknown_placeholder_are_both_reported() -> None:
     text = DEFAULT_POLICY.read_text()
     text = text.replace(
-        "      critical:\n        - {type: voucher, amount: 50}\n        - {type: discount, percent: 25, cap: 150}\n",
+        "      critical:\n        - {type: voucher, amount: 50}\n"
+        "        - {type: discount, percent: 25, cap: 150}\n",
         "",
     )
     text = text.replace("I'm sorry we charged you", "I'm sorry {customer} we charged you")
