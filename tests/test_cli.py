@@ -19,31 +19,51 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "MEND_"))}
-    environment.update({"MEND_DATABASE_URL": f"sqlite:///{tmp_path / 'mend.db'}", "MEND_LOG_LEVEL": "WARNING",
-                        "PYTHONPATH": str(ROOT), **env})
-    return subprocess.run(MEND + args, input=stdin, capture_output=True, text=True, cwd=tmp_path,
-                          env=environment, timeout=120)
+    environment.update(
+        {
+            "MEND_DATABASE_URL": f"sqlite:///{tmp_path / 'mend.db'}",
+            "MEND_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        }
+    )
+    return subprocess.run(
+        MEND + args, input=stdin, capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120
+    )
 
 
 def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
-    script = "\n".join([
-        "/recover Jane's parcel is late again, order value $120",
-        "Jane Doe", "", "critical", "", "ORD-20001", "jane@example.com", "", "", "",
-        "/give 1",
-        "/as bob",
-        "/deny 1",
-        "Too much for a first delivery problem",
-        "/as alice",
-        "/give 2",
-        "/as carol",
-        "/approve 2",
-        "/as alice",
-        "/resolve",
-        "Sent a replacement by express and a voucher; called Jane Doe",
-        "Courier lost the parcel at the depot",
-        "Confirm depot scans before promising a date",
-        "/quit",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "/recover Jane's parcel is late again, order value $120",
+                "Jane Doe",
+                "",
+                "critical",
+                "",
+                "ORD-20001",
+                "jane@example.com",
+                "",
+                "",
+                "",
+                "/give 1",
+                "/as bob",
+                "/deny 1",
+                "Too much for a first delivery problem",
+                "/as alice",
+                "/give 2",
+                "/as carol",
+                "/approve 2",
+                "/as alice",
+                "/resolve",
+                "Sent a replacement by express and a voucher; called Jane Doe",
+                "Courier lost the parcel at the depot",
+                "Confirm depot scans before promising a date",
+                "/quit",
+            ]
+        )
+        + "\n"
+    )
     result = run(["chat", "--demo", "--as", "alice"], tmp_path, stdin=script)
     out = result.stdout
     assert result.returncode == 0, result.stderr
@@ -64,12 +84,19 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
         case = session.scalars(select(Case)).one()
         assert case.status == "resolved" and case.lesson == "Confirm depot scans before promising a date"
         assert [o.status for o in session.scalars(select(Offer).order_by(Offer.id))] == ["denied", "approved"]
-        assert [d.outcome for d in session.scalars(select(ApprovalDecision).order_by(ApprovalDecision.id))] == [
-            "denied", "approved"]
+        assert [
+            d.outcome for d in session.scalars(select(ApprovalDecision).order_by(ApprovalDecision.id))
+        ] == ["denied", "approved"]
         assert session.scalars(select(Delivery.status).where(Delivery.kind == "lesson")).one() == "sent"
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)).all()
-        assert actions == ["case_opened", "approval_requested", "approval_denied", "approval_requested",
-                           "approval_approved", "case_resolved"]
+        assert actions == [
+            "case_opened",
+            "approval_requested",
+            "approval_denied",
+            "approval_requested",
+            "approval_approved",
+            "case_resolved",
+        ]
 
 
 def test_chat_asks_again_for_a_field_that_was_wrong(tmp_path: Path) -> None:
@@ -82,8 +109,11 @@ def test_chat_asks_again_for_a_field_that_was_wrong(tmp_path: Path) -> None:
 
 def test_policy_check_reports_every_problem_and_fails(tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
-    bad.write_text(DEFAULT_POLICY.read_text().replace("budget: 300 ", "budget: lots ").replace(
-        "timeout_minutes: 240", "timeout_minutes: 1"))
+    bad.write_text(
+        DEFAULT_POLICY.read_text()
+        .replace("budget: 300 ", "budget: lots ")
+        .replace("timeout_minutes: 240", "timeout_minutes: 1")
+    )
     result = run(["policy", "check", str(bad)], tmp_path)
     assert result.returncode == 1
     assert f"{bad}:14: roles.frontline.budget: Input should be a valid decimal" in result.stderr
@@ -104,8 +134,10 @@ def test_chat_refuses_to_start_on_a_broken_policy(tmp_path: Path) -> None:
 
 def test_staff_import_and_doctor(tmp_path: Path) -> None:
     staff = tmp_path / "staff.csv"
-    staff.write_text("platform,user_id,name,email,role,manager,location\n"
-                     "slack,U1,Ann,ann@x.org,frontline,boss@x.org,hq\nslack,U2,Boss,boss@x.org,manager,,hq\n")
+    staff.write_text(
+        "platform,user_id,name,email,role,manager,location\n"
+        "slack,U1,Ann,ann@x.org,frontline,boss@x.org,hq\nslack,U2,Boss,boss@x.org,manager,,hq\n"
+    )
     assert run(["db", "upgrade"], tmp_path).returncode == 0
     result = run(["staff", "import", str(staff)], tmp_path)
     assert result.returncode == 0 and "2 added, 0 updated" in result.stdout

@@ -30,11 +30,14 @@ LESSON = dict(
 
 
 def resolve(session, policy, clock, case_id, actor=ALICE, **overrides):
-    return resolve_case(ResolveCase(actor, case_id, **{**LESSON, **overrides}), session=session, policy=policy,
-                        clock=clock)
+    return resolve_case(
+        ResolveCase(actor, case_id, **{**LESSON, **overrides}), session=session, policy=policy, clock=clock
+    )
 
 
-def test_resolving_broadcasts_a_lesson_without_the_customers_personal_data(session: Session, policy, clock) -> None:
+def test_resolving_broadcasts_a_lesson_without_the_customers_personal_data(
+    session: Session, policy, clock
+) -> None:
     case = open_late_delivery(session, policy, clock)
     handle(ActionId.GIVE_OPTION, f"{case.case_id}:2", ALICE, session=session, policy=policy, clock=clock)
     reply = resolve(session, policy, clock, case.case_id)
@@ -69,13 +72,27 @@ def test_resolve_needs_every_note(session: Session, policy, clock) -> None:
 def test_reopen_and_cancel_keep_the_record(session: Session, policy, clock) -> None:
     case = open_late_delivery(session, policy, clock)
     resolve(session, policy, clock, case.case_id)
-    card = handle(ActionId.REOPEN_CASE, str(case.case_id), ALICE, {"reason": "Customer called back"},
-                  session=session, policy=policy, clock=clock)
+    card = handle(
+        ActionId.REOPEN_CASE,
+        str(case.case_id),
+        ALICE,
+        {"reason": "Customer called back"},
+        session=session,
+        policy=policy,
+        clock=clock,
+    )
     assert session.get(Case, case.case_id).status == "open" and card.title.startswith(case.ref)
     skipped = session.scalars(select(Delivery.status).where(Delivery.kind == "follow_up")).one()
     assert skipped == "skipped"
-    handle(ActionId.CANCEL_CASE, str(case.case_id), ALICE, {"reason": "Duplicate"}, session=session,
-           policy=policy, clock=clock)
+    handle(
+        ActionId.CANCEL_CASE,
+        str(case.case_id),
+        ALICE,
+        {"reason": "Duplicate"},
+        session=session,
+        policy=policy,
+        clock=clock,
+    )
     assert session.get(Case, case.case_id).status == "cancelled"
 
 
@@ -101,26 +118,32 @@ def _setup(sessions: sessionmaker[Session], policy, clock) -> int:
     with sessions() as session:
         import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
         case = open_late_delivery(session, policy, clock)
-        handle(ActionId.REQUEST_APPROVAL, f"{case.case_id}:3", ALICE, session=session, policy=policy,
-               clock=clock)
+        handle(
+            ActionId.REQUEST_APPROVAL, f"{case.case_id}:3", ALICE, session=session, policy=policy, clock=clock
+        )
         return case.case_id
 
 
-def test_the_approval_card_reaches_the_manager_and_is_updated_after_the_decision(fresh_sessions, policy) -> None:
+def test_the_approval_card_reaches_the_manager_and_is_updated_after_the_decision(
+    fresh_sessions, policy
+) -> None:
     clock, notifier = FakeClock(), RecordingNotifier()
     _setup(fresh_sessions, policy, clock)
     report = deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     assert report.sent == 1
     recipient, card = notifier.sent[0]
     assert recipient.name == "Bob Reyes" and recipient.accounts["console"]["user_id"] == "bob"
-    assert card.title.startswith("Approval needed: R-") and [b.label for b in card.buttons] == ["Approve", "Deny"]
+    assert card.title.startswith("Approval needed: R-") and [b.label for b in card.buttons] == [
+        "Approve",
+        "Deny",
+    ]
     with fresh_sessions() as session:
         request_id = card.buttons[0].value
         handle(ActionId.APPROVE, request_id, BOB, session=session, policy=policy, clock=clock)
     deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     told = notifier.sent[1]
     assert told[0].name == "Alice Park" and "Bob Reyes approved 15% discount ($40.00)" in told[1].title
-    (ref, updated), = notifier.updated
+    ((ref, updated),) = notifier.updated
     assert ref == {"message": 1} and updated.text.startswith("Approved by Bob Reyes") and not updated.buttons
 
 

@@ -28,12 +28,10 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
 def test_the_audit_log_refuses_changes(session: Session, policy, clock) -> None:
     import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
     assert session.scalar(select(AuditEvent.id)) is not None
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text("UPDATE audit_events SET action = 'forged'"))
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text("DELETE FROM audit_events"))
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("UPDATE audit_events SET action = 'forged'"))
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("DELETE FROM audit_events"))
 
 
 def test_staff_import_links_managers_and_identities(session: Session, policy, clock) -> None:
@@ -42,8 +40,9 @@ def test_staff_import_links_managers_and_identities(session: Session, policy, cl
     alice = session.scalars(select(Staff).where(Staff.email == "alice@example.com")).one()
     bob = session.get(Staff, alice.manager_id)
     assert bob is not None and bob.name == "Bob Reyes" and bob.role == "supervisor"
-    again = import_staff(STAFF_CSV.replace("Alice Park", "Alice Park-Lee"), session=session, policy=policy,
-                         clock=clock)
+    again = import_staff(
+        STAFF_CSV.replace("Alice Park", "Alice Park-Lee"), session=session, policy=policy, clock=clock
+    )
     assert (again.added, again.updated) == (0, 6)
     assert session.get(Staff, alice.id).name == "Alice Park-Lee"
 
@@ -61,20 +60,27 @@ def test_a_bad_staff_file_lists_every_problem_and_imports_nothing(session: Sessi
 
 
 def test_a_manager_loop_is_refused(session: Session, policy, clock) -> None:
-    loop = ("platform,user_id,name,email,role,manager,location\n"
-            "console,a,A,a@x.org,manager,b@x.org,hq\nconsole,b,B,b@x.org,manager,a@x.org,hq\n")
+    loop = (
+        "platform,user_id,name,email,role,manager,location\n"
+        "console,a,A,a@x.org,manager,b@x.org,hq\nconsole,b,B,b@x.org,manager,a@x.org,hq\n"
+    )
     with pytest.raises(InvalidInput, match="form a loop"):
         import_staff(loop, session=session, policy=policy, clock=clock)
     assert counts(session)["staff"] == 0
 
 
-def test_unknown_people_get_the_default_role_and_one_person_has_one_row(session: Session, policy, clock) -> None:
+def test_unknown_people_get_the_default_role_and_one_person_has_one_row(
+    session: Session, policy, clock
+) -> None:
     import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
     newcomer = resolve_actor(session, Actor("slack", "U999", "Sam New", None), policy=policy, now=clock.now())
     assert newcomer.role == "frontline"
     # The same person arriving from another platform with a known email is the same staff row.
-    alice = resolve_actor(session, Actor("teams", "29:abc", "Alice", "Alice@Example.com"), policy=policy,
-                          now=clock.now())
+    alice = resolve_actor(
+        session, Actor("teams", "29:abc", "Alice", "Alice@Example.com"), policy=policy, now=clock.now()
+    )
     assert alice.email == "alice@example.com"
-    platforms = session.scalars(select(StaffIdentity.platform).where(StaffIdentity.staff_id == alice.id)).all()
+    platforms = session.scalars(
+        select(StaffIdentity.platform).where(StaffIdentity.staff_id == alice.id)
+    ).all()
     assert sorted(platforms) == ["console", "teams"]
