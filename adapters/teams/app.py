@@ -39,6 +39,7 @@ from adapters.teams import cards, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
 from bot import actions, deliveries, forms, messages, staff
 from bot.errors import MendError
+from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
 from db import queries
 from db.models import Offer
@@ -50,7 +51,7 @@ TOKEN_CHECK_SECONDS = 5.0
 MULTI_TENANT = "botframework.com"
 _SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 _GIVING = (ActionId.GIVE_OPTION, ActionId.REQUEST_APPROVAL, ActionId.GIVE_AMOUNT)
-TEAMS_APP_KEY = web.AppKey("mend_teams", object)
+TEAMS_APP_KEY: web.AppKey[TeamsBot] = web.AppKey("mend_teams")
 
 
 def sdk_configuration(settings: Settings) -> dict[str, Any]:
@@ -116,6 +117,9 @@ class TeamsBot:
     notifier: TeamsNotifier
     auth: AgentAuthConfiguration
     app_id: str | None
+    # What the outbox is sent through after an action: the Teams notifier alone, or the
+    # composition root's notifier that routes each delivery to its person's platform.
+    dispatch_through: Notifier | None = None
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         """Answer `recover [text]` with the case form, and every card submission through the core."""
@@ -211,7 +215,7 @@ class TeamsBot:
             await asyncio.to_thread(
                 deliveries.dispatch_due,
                 sessions=rt.sessions,
-                notifier=self.notifier,
+                notifier=self.dispatch_through or self.notifier,
                 policy=rt.policy,
                 clock=rt.clock,
             )
@@ -237,7 +241,7 @@ class TeamsBot:
     def _form_for(self, press: translate.Press, actor: Any) -> Form | None:
         if press.action == ActionId.OPEN_CASE:
             return forms.case_form(self.runtime.policy, press.inputs)
-        opener = translate.FORM_OPENERS.get(ActionId(press.action)) if press.action in ActionId else None
+        opener = translate.FORM_OPENERS.get(ActionId(press.action)) if _known(press.action) else None
         if opener is None:
             return None
         result = self._handle(opener, press.value, actor, {}, None)
@@ -298,7 +302,9 @@ async def _show(context: TurnContext, card: dict[str, Any], card_id: Any) -> str
     return str(card_id)
 
 
-def build_teams_bot(runtime: Runtime, *, connections: Connections | None = None) -> TeamsBot:
+def build_teams_bot(
+    runtime: Runtime, *, connections: Connections | None = None, dispatch_through: Notifier | None = None
+) -> TeamsBot:
     """Wire the SDK objects, the notifier and the listeners for one process."""
     settings = runtime.settings
     connections = connections or build_connections(settings)
@@ -326,6 +332,7 @@ def build_teams_bot(runtime: Runtime, *, connections: Connections | None = None)
         notifier=notifier,
         auth=connections.get_default_connection_configuration(),
         app_id=settings.microsoft_app_id,
+        dispatch_through=dispatch_through,
     )
     agent.activity("message")(bot.on_message)
     agent.activity("conversationUpdate")(bot.on_installed)
@@ -334,10 +341,20 @@ def build_teams_bot(runtime: Runtime, *, connections: Connections | None = None)
 
 
 def add_teams_routes(
-    web_app: web.Application, runtime: Runtime, *, connections: Connections | None = None
-) -> None:
-    """Add POST /api/messages (Bot Framework activities from Teams) to an aiohttp app."""
-    bot = build_teams_bot(runtime, connections=connections)
+    web_app: web.Application,
+    runtime: Runtime,
+    *,
+    connections: Connections | None = None,
+    dispatch_through: Notifier | None = None,
+) -> TeamsBot:
+    """Add POST /api/messages (Bot Framework activities from Teams) to an aiohttp app.
+
+    Returns the Teams edge, whose `notifier` the composition root can hand to the
+    scheduled dispatcher (or to a notifier that routes per platform). When Slack
+    runs in the same process, pass that routing notifier as `dispatch_through`, so
+    deliveries for Slack users dispatched after a Teams action go to Slack.
+    """
+    bot = build_teams_bot(runtime, connections=connections, dispatch_through=dispatch_through)
     web_app[TEAMS_APP_KEY] = bot
     if not bot.app_id:
         log.warning(
@@ -368,3 +385,8 @@ def add_teams_routes(
 
     web_app.on_startup.append(on_startup)
     web_app.router.add_post(MESSAGES_PATH, messages_endpoint)
+    return bot
+
+
+def _known(action: str) -> bool:
+    return action in {a.value for a in ActionId}

@@ -155,6 +155,12 @@ class TeamsNotifier:
         if self.loop is None:
             call.close()
             raise SendError("the Teams adapter is not running")
+        if _running_loop() is self.loop:
+            # Waiting here would block the loop that has to do the sending.
+            call.close()
+            raise SendError(
+                "call the dispatcher in a worker thread (asyncio.to_thread), not on the event loop"
+            )
         future = asyncio.run_coroutine_threadsafe(call, self.loop)
         try:
             return future.result(timeout=TIMEOUT_SECONDS)
@@ -163,6 +169,13 @@ class TeamsNotifier:
             raise SendError("Teams did not answer in time") from exc
         except Exception as exc:
             raise _send_error(exc) from exc
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _send_error(exc: Exception) -> SendError:

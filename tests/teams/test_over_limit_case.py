@@ -128,3 +128,37 @@ async def _repeated_submission(runtime):
         assert await alice.post(activity) == 202  # Teams retried the same activity
     with runtime.sessions() as session:
         assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_a_denial_without_a_reason_is_shown_on_the_deny_card_and_with_one_updates_both_cards(runtime):
+    asyncio.run(_denial(runtime))
+
+
+async def _denial(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+        bob = TeamsUser(endpoint, connector, "aad-bob", "Bob Reyes")
+        await bob.install()
+        await alice.say("recover")
+        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
+        inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
+        await alice.submit(submit, "activity-1", **inputs)
+        await alice.submit(
+            find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Ask approval"),
+            "activity-1",
+        )
+        (approval,) = connector.posts(bob.conversation)
+        await bob.submit(find_action(approval.card, "Deny"), "activity-2")
+        deny_form = connector.posts(bob.conversation)[-1]
+        assert "Deny the request" in json.dumps(deny_form.card)
+        deny = find_action(deny_form.card, "Deny")
+
+        await bob.submit(deny, "activity-3", reason="  ")
+        error_card = connector.puts(bob.conversation, "activity-3")[-1].card
+        reason_at = next(i for i, e in enumerate(error_card["body"]) if e.get("id") == "reason")
+        assert any(e.get("color") == "Attention" for e in error_card["body"][reason_at + 1 : reason_at + 3])
+
+        await bob.submit(deny, "activity-3", reason="Offer the express replacement within your limit.")
+        assert "denied" in json.dumps(connector.puts(bob.conversation, "activity-3")[-1].card)
+        assert "denied" in json.dumps(connector.puts(bob.conversation, "activity-2")[-1].card)
+        assert "Denied by Bob Reyes" in json.dumps(connector.puts(alice.conversation, "activity-1")[-1].card)
