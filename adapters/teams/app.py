@@ -29,6 +29,7 @@ from microsoft_agents.hosting.core import (
     JwtTokenValidator,
     MemoryStorage,
     MessageFactory,
+    OutboundHostValidator,
     TurnContext,
     TurnState,
 )
@@ -159,7 +160,10 @@ class TeamsBot:
             with rt.sessions() as session:
                 staff.remember_address(actor, reference, session=session, policy=rt.policy, clock=rt.clock)
 
-        await asyncio.to_thread(store)
+        try:
+            await asyncio.to_thread(store)
+        except Exception:  # the person's request still gets its answer; the next message retries
+            log.exception("cannot store the Teams conversation reference of %s", actor.user_id)
 
     async def press(self, context: TurnContext, raw: dict[str, Any]) -> None:
         """Carry out a card click or form submission, show the outcome, and send what it caused."""
@@ -308,7 +312,9 @@ def build_teams_bot(
     """Wire the SDK objects, the notifier and the listeners for one process."""
     settings = runtime.settings
     connections = connections or build_connections(settings)
-    adapter = CloudAdapter(connection_manager=connections)
+    # With credentials, Mend's token goes only to Microsoft's https hosts, whatever serviceUrl says.
+    validator = OutboundHostValidator(enabled=True) if settings.microsoft_app_id else None
+    adapter = CloudAdapter(connection_manager=connections, host_validator=validator)
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         # The SDK's default tells the user the exception text; log it and let the request fail.

@@ -162,3 +162,38 @@ async def _denial(runtime):
         assert "denied" in json.dumps(connector.puts(bob.conversation, "activity-3")[-1].card)
         assert "denied" in json.dumps(connector.puts(bob.conversation, "activity-2")[-1].card)
         assert "Denied by Bob Reyes" in json.dumps(connector.puts(alice.conversation, "activity-1")[-1].card)
+
+
+def test_a_mention_in_a_channel_answers_there_and_is_not_kept_as_the_persons_address(runtime):
+    asyncio.run(_channel_mention(runtime))
+
+
+async def _channel_mention(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+        channel = "19:general@thread.tacv2;messageid=42"
+        activity = alice.activity(
+            text="<at>Mend</at> recover broken kettle",
+            entities=[
+                {
+                    "type": "mention",
+                    "mentioned": {"id": "28:mend-bot", "name": "Mend"},
+                    "text": "<at>Mend</at>",
+                }
+            ],
+            conversation={
+                "id": channel,
+                "conversationType": "channel",
+                "isGroup": True,
+                "tenantId": "tenant-1",
+            },
+        )
+        assert await alice.post(activity) == 202
+        (form,) = connector.posts(channel)
+        assert '"value": "defective_product"' in json.dumps(form.card)
+        await alice.say("recover")  # first contact in the personal chat
+    with runtime.sessions() as session:
+        alice_identity = session.scalars(
+            select(StaffIdentity).where(StaffIdentity.user_id == "aad-alice")
+        ).one()
+        assert alice_identity.address["conversation"]["id"] == alice.conversation
