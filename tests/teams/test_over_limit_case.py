@@ -191,9 +191,11 @@ async def _channel_mention(runtime):
         assert await alice.post(activity) == 202
         (form,) = connector.posts(channel)
         assert '"value": "defective_product"' in json.dumps(form.card)
+        assert _address(runtime, "aad-alice") is None
         await alice.say("recover")  # first contact in the personal chat
+    assert _address(runtime, "aad-alice")["conversation"]["id"] == alice.conversation
+
+
+def _address(runtime, user_id):
     with runtime.sessions() as session:
-        alice_identity = session.scalars(
-            select(StaffIdentity).where(StaffIdentity.user_id == "aad-alice")
-        ).one()
-        assert alice_identity.address["conversation"]["id"] == alice.conversation
+        return session.scalars(select(StaffIdentity).where(StaffIdentity.user_id == user_id)).one().address
