@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from db.models import Case, StaffIdentity
+from db.models import Case, Delivery, StaffIdentity
 from tests.teams.conftest import LESSONS_CHANNEL, TeamsUser, find_action, teams_server
 
 CUSTOMER = {
@@ -199,3 +199,25 @@ async def _channel_mention(runtime):
 def _address(runtime, user_id):
     with runtime.sessions() as session:
         return session.scalars(select(StaffIdentity).where(StaffIdentity.user_id == user_id)).one().address
+
+
+def test_an_approver_mend_cannot_reach_yet_leaves_a_failed_delivery_that_says_why(runtime):
+    asyncio.run(_unreachable_approver(runtime))
+    with runtime.sessions() as session:
+        requests = session.scalars(select(Delivery).where(Delivery.kind == "approval_request")).all()
+        # alice's own "sent for approval" card is recorded as sent, bob's card could not go
+        assert sorted(d.status for d in requests) == ["failed", "sent"]
+        delivery = next(d for d in requests if d.status == "failed")
+        assert "Bob Reyes has no Teams conversation with Mend yet" in delivery.last_error
+
+
+async def _unreachable_approver(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+        await alice.say("recover")
+        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
+        inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
+        await alice.submit(submit, "activity-1", **inputs)
+        suggestion = connector.puts(alice.conversation, "activity-1")[-1].card
+        assert await alice.submit(find_action(suggestion, "Ask approval"), "activity-1") == 202
+        assert "for approval" in json.dumps(connector.puts(alice.conversation, "activity-1")[-1].card)
