@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import socket
+import threading
+import time
 
 import jwt
 import pytest
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt import PyJWKClient
+from microsoft_agents.hosting.core import AuthenticationConstants
+from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 from sqlalchemy import func, select
 
-from adapters.teams.app import MULTI_TENANT, sdk_configuration
+from adapters.teams.app import MULTI_TENANT, authenticate, build_connections, sdk_configuration
 from bot import staff
 from bot.commands import Actor
 from db import queries
@@ -120,3 +129,70 @@ async def _give_within_limit(runtime):
         suggestion = connector.puts(alice.conversation, "activity-1")[-1].card
         assert await alice.submit(find_action(suggestion, "Give"), "activity-1") == 202
         assert " given" in str(connector.puts(alice.conversation, "activity-1")[-1].card)
+
+
+@contextlib.contextmanager
+def local_signing_keys(url: str):
+    """Point the SDK's cached Bot Framework signing keys at a local server (restored after)."""
+    cache = jwt_token_validator.JwtTokenValidator._jwk_client_manager._cache
+    uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+    saved = cache.get(uri)
+    cache[uri] = jwt_token_validator._JwkClientCacheEntry(PyJWKClient(url, timeout=5), threading.Lock())
+    try:
+        yield
+    finally:
+        if saved is None:
+            cache.pop(uri, None)
+        else:
+            cache[uri] = saved
+
+
+def test_a_valid_token_cannot_send_mends_credentials_to_a_service_url_outside_microsoft(
+    make_runtime, dns_lookups
+):
+    runtime = make_runtime(
+        MICROSOFT_APP_ID=APP_ID, MICROSOFT_APP_PASSWORD="secret", MICROSOFT_APP_TENANT_ID="t"
+    )
+    asyncio.run(_valid_token_to_a_foreign_service_url(runtime))
+    assert dns_lookups == []
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StaffIdentity)) == 0
+
+
+async def _valid_token_to_a_foreign_service_url(runtime):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
+
+    async def keys(_request):
+        return web.json_response({"keys": [jwk]})
+
+    keys_app = web.Application()
+    keys_app.router.add_get("/keys", keys)
+    runner = web.AppRunner(keys_app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        with local_signing_keys(f"http://127.0.0.1:{runner.addresses[0][1]}/keys"):
+            async with teams_server(runtime) as (endpoint, connector):
+                now = int(time.time())
+                token = jwt.encode(
+                    {
+                        "iss": "https://api.botframework.com",
+                        "aud": APP_ID,
+                        "nbf": now - 10,
+                        "exp": now + 600,
+                        "serviceurl": connector.service_url,
+                    },
+                    key,
+                    algorithm="RS256",
+                    headers={"kid": "k1"},
+                )
+                config = build_connections(runtime.settings).get_default_connection_configuration()
+                assert await authenticate(f"Bearer {token}", config) is not None
+                zed = TeamsUser(endpoint, connector, "aad-zed", "Zed")
+                status = await zed.post(zed.activity(text="recover"), {"Authorization": f"Bearer {token}"})
+                assert status == 401  # the token was good; the serviceUrl is not a Microsoft host
+                assert connector.calls == []
+    finally:
+        await runner.cleanup()
