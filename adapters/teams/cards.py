@@ -13,7 +13,6 @@ VERSION = "1.4"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 _TONE = {Tone.INFO: "default", Tone.SUCCESS: "good", Tone.WARNING: "warning", Tone.ERROR: "attention"}
-_TITLE_COLOR = {Tone.INFO: "default", Tone.SUCCESS: "good", Tone.WARNING: "warning", Tone.ERROR: "attention"}
 _BUTTON = {Style.DEFAULT: "default", Style.PRIMARY: "positive", Style.DANGER: "destructive"}
 
 
@@ -42,7 +41,7 @@ def _action(button: Button) -> dict[str, Any]:
 def render_reply(reply: Reply) -> dict[str, Any]:
     """Return a reply as an Adaptive Card: title, text, facts, items with their buttons, buttons."""
     header: list[dict[str, Any]] = [
-        _text(reply.title, weight="Bolder", size="Medium", color=_TITLE_COLOR[reply.tone])
+        _text(reply.title, weight="Bolder", size="Medium", color=_TONE[reply.tone])
     ]
     body: list[dict[str, Any]] = [{"type": "Container", "style": _TONE[reply.tone], "items": header}]
     if reply.text:

@@ -157,10 +157,3 @@ def find_action(card: dict[str, Any], title: str) -> dict[str, Any]:
         if action["title"] == title:
             return action["data"]
     raise AssertionError(f"no button {title!r} in {card}")
-
-
-def texts(card: dict[str, Any]) -> str:
-    """Return every text and fact of a card, for assertions."""
-    import json
-
-    return json.dumps(card)
