@@ -21,6 +21,8 @@ db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=Tr
 app.add_typer(policy_app, name="policy")
 app.add_typer(staff_app, name="staff")
 app.add_typer(db_app, name="db")
+teams_app = typer.Typer(help="Install Mend in Microsoft Teams.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 DEMO_STAFF = Path(__file__).with_name("console") / "demo_staff.csv"
 
@@ -141,6 +143,29 @@ def doctor() -> None:
         problems += not check.ok
     if problems:
         raise _fail(f"{problems} problem(s) found.")
+
+
+@teams_app.command("package")
+def teams_package(
+    out: Annotated[Path, typer.Option(help="where to write the zip")] = Path("mend-teams.zip"),
+    app_id: Annotated[
+        str | None, typer.Option(help="the Azure Bot's Microsoft App ID (default: MICROSOFT_APP_ID)")
+    ] = None,
+    version: Annotated[str, typer.Option(help="the app version; raise it for every upload")] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="your organisation's name, shown in Teams")] = "Mend",
+    website: Annotated[str, typer.Option(help="an https:// page about the app")] = "https://example.com",
+) -> None:
+    """Build the Teams app package (manifest.json and icons) to upload in Teams."""
+    from adapters.teams.package import PackageError, build_package
+
+    app_id = app_id or Settings().microsoft_app_id
+    if not app_id:
+        raise _fail("Set MICROSOFT_APP_ID (the Azure Bot's app id) or pass --app-id.")
+    try:
+        path = build_package(out, app_id, version=version, developer=developer, website=website)
+    except PackageError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"{path}: upload it in Teams (Apps > Manage your apps > Upload an app).")
 
 
 def main() -> None:

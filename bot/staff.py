@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -243,3 +244,15 @@ def get_staff_or_fail(session: Session, staff_id: int) -> Staff:
     if staff is None:
         raise NotFound(messages.unknown_person())
     return staff
+
+
+def remember_address(
+    actor: Actor, address: dict[str, Any], *, session: Session, policy: Policy, clock: Clock
+) -> None:
+    """Store how to reach a person later on their platform (for Teams, a conversation reference)."""
+    staff = resolve_actor(session, actor, policy=policy, now=clock.now())
+    identity = queries.get_identity(session, actor.platform, actor.user_id)
+    assert identity is not None and identity.staff_id == staff.id
+    if identity.address != address:
+        identity.address = address
+    session.commit()

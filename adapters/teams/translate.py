@@ -1,0 +1,115 @@
+"""Bot Framework activities (plain JSON dicts) to what the core needs. Pure: no SDK, no I/O.
+
+A card button or form is an Action.Submit whose `data` carries the action id and
+value; Teams posts it back as a `message` activity whose `value` holds that data
+merged with the form's inputs (keyed by input name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.commands import Actor
+from bot.replies import ActionId
+from db.models import Platform
+
+VERB = "mend"
+ACTION_KEY = "mend_action"
+VALUE_KEY = "mend_value"
+
+# A form submission that failed on a field is shown again: this is the button that opens it.
+FORM_OPENERS: dict[ActionId, ActionId] = {
+    ActionId.GIVE_AMOUNT: ActionId.CHOOSE_AMOUNT,
+    ActionId.DENY_WITH_REASON: ActionId.DENY,
+    ActionId.RESOLVE_CASE: ActionId.RESOLVE,
+    ActionId.REOPEN_CASE: ActionId.REOPEN,
+    ActionId.CANCEL_CASE: ActionId.CANCEL,
+}
+
+_RECOVER = re.compile(r"^\s*/?recover\b\s*(?P<text>.*)$", re.IGNORECASE | re.DOTALL)
+_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button click or form submission: the action, its value, and what was typed."""
+
+    action: str
+    value: str
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+def submit_data(action: ActionId | str, value: str) -> dict[str, str]:
+    """Return the Action.Submit data that brings `action` with `value` back to Mend."""
+    return {"verb": VERB, ACTION_KEY: str(action), VALUE_KEY: value}
+
+
+def is_press(activity: Mapping[str, Any]) -> bool:
+    """Say whether a message activity is a card submission made by Mend's cards."""
+    value = activity.get("value")
+    return (
+        activity.get("type") == "message"
+        and isinstance(value, Mapping)
+        and isinstance(value.get(ACTION_KEY), str)
+    )
+
+
+def to_press(activity: Mapping[str, Any]) -> Press:
+    """Return the press a card submission carries; the inputs are every other string value."""
+    value = activity["value"]
+    inputs = {
+        str(k): "" if v is None else str(v)
+        for k, v in value.items()
+        if k not in ("verb", ACTION_KEY, VALUE_KEY) and not isinstance(v, (dict, list))
+    }
+    return Press(action=value[ACTION_KEY], value=str(value.get(VALUE_KEY, "")), inputs=inputs)
+
+
+def recover_text(activity: Mapping[str, Any]) -> str | None:
+    """Return the free text after `recover` (empty for none), or None when the message is not `recover`."""
+    text = _MENTION.sub(" ", str(activity.get("text") or ""))
+    match = _RECOVER.match(text)
+    return match.group("text").strip() if match else None
+
+
+def actor_from(activity: Mapping[str, Any]) -> Actor:
+    """Return who sent an activity.
+
+    The user id is the Entra (AAD) object id when Teams sends it, as it is the same
+    for every bot in the tenant and is what a directory export lists; otherwise the
+    channel's user id. The email is read from the activity when a client puts it
+    there (`from.email` or `from.userPrincipalName`); Mend makes no Graph call for it.
+    """
+    sender = activity.get("from") or {}
+    email = sender.get("email") or sender.get("userPrincipalName")
+    if not isinstance(email, str) or "@" not in email:
+        email = None
+    return Actor(
+        platform=Platform.TEAMS,
+        user_id=str(sender.get("aadObjectId") or sender.get("id") or ""),
+        name=sender.get("name"),
+        email=email,
+    )
+
+
+def request_key(activity: Mapping[str, Any]) -> str | None:
+    """Return the idempotency key of an activity: a retried or repeated delivery has the same id."""
+    activity_id = activity.get("id")
+    return f"teams:{activity_id}" if activity_id else None
+
+
+def is_personal(activity: Mapping[str, Any]) -> bool:
+    """Say whether an activity comes from a one-to-one chat with Mend."""
+    conversation = activity.get("conversation") or {}
+    return conversation.get("conversationType", "personal") == "personal" and not conversation.get("isGroup")
+
+
+def bot_was_added(activity: Mapping[str, Any]) -> bool:
+    """Say whether a conversationUpdate or installationUpdate tells that Mend was installed here."""
+    if activity.get("type") == "installationUpdate":
+        return activity.get("action", "add").startswith("add")
+    bot_id = (activity.get("recipient") or {}).get("id")
+    return any(member.get("id") == bot_id for member in activity.get("membersAdded") or [])

@@ -1,0 +1,86 @@
+"""A local stand-in for the Bot Framework connector: answers like /v3/conversations and records every call."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    """One request Mend made to the connector."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def conversation(self) -> str:
+        """Return the conversation id the call was for."""
+        return self.path.split("/")[3]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """Return the Adaptive Card the call carried."""
+        return self.body["attachments"][0]["content"]
+
+
+class RecordingConnector:
+    """Answers posts and updates of activities with ids, and keeps them for the test to read."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def service_url(self) -> str:
+        """Return the serviceUrl activities should carry."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def posts(self, conversation: str) -> list[Call]:
+        """Return the new messages sent to a conversation."""
+        return [c for c in self.calls if c.method == "POST" and c.conversation == conversation]
+
+    def puts(self, conversation: str, activity_id: str) -> list[Call]:
+        """Return the updates of one message."""
+        return [
+            c
+            for c in self.calls
+            if c.method == "PUT" and c.conversation == conversation and c.path.endswith(f"/{activity_id}")
+        ]
+
+    async def _record(self, request: web.Request) -> None:
+        body = await request.json() if request.can_read_body else None
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+
+    async def _post(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        return web.json_response({"id": request.match_info["activity_id"]})
+
+    async def start(self) -> RecordingConnector:
+        """Start listening on a free local port."""
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity_id}", self._post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity_id}", self._put)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner:
+            await self._runner.cleanup()
