@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import messages
@@ -37,10 +38,27 @@ def normalise_email(email: str | None) -> str | None:
 
 
 def resolve_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime) -> Staff:
-    """Return the staff member acting, linking a new account by email or adding them with the default role."""
-    staff = queries.get_staff_by_identity(session, actor.platform, actor.user_id)
-    if staff is not None:
-        return staff
+    """Return the staff member acting, linking a new account by email or adding them with the default role.
+
+    Two first contacts of one person can race (a double click, two replicas). The
+    insert runs in a savepoint; the loser of the race rolls back only that and
+    reads what the winner stored.
+    """
+    for attempt in range(2):
+        staff = queries.get_staff_by_identity(session, actor.platform, actor.user_id)
+        if staff is not None:
+            return staff
+        try:
+            with session.begin_nested():
+                return _add_actor(session, actor, policy=policy, now=now)
+        except IntegrityError:
+            # Someone else just added this account or this email; the second pass reads theirs.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _add_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime) -> Staff:
     email = normalise_email(actor.email)
     staff = queries.get_staff_by_email(session, email) if email else None
     if staff is None:

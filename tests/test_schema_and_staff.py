@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -14,7 +17,7 @@ from bot.errors import InvalidInput
 from bot.staff import import_staff, resolve_actor
 from db import migrate
 from db.models import AuditEvent, Base, Staff, StaffIdentity
-from tests.conftest import STAFF_CSV
+from tests.conftest import STAFF_CSV, FakeClock
 from tests.helpers import counts
 
 
@@ -84,3 +87,60 @@ def test_unknown_people_get_the_default_role_and_one_person_has_one_row(
         select(StaffIdentity.platform).where(StaffIdentity.staff_id == alice.id)
     ).all()
     assert sorted(platforms) == ["console", "teams"]
+
+
+def _wait_until_blocked_on_a_lock(sessions, timeout: float = 10.0) -> None:
+    """Return once another connection waits on a row lock (PostgreSQL only)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sessions() as probe:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+        if waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the second first contact never waited on the first")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "second",
+    [
+        Actor("slack", "U-NEW", "New Person", "new@example.com"),  # the same account twice
+        Actor("teams", "aad-new", "New Person", "NEW@example.com"),  # the same person, another platform
+    ],
+    ids=["same-account", "same-email"],
+)
+def test_two_first_contacts_at_once_make_one_staff_member(dialect, request, policy, second) -> None:
+    if dialect == "sqlite":
+        pytest.skip("SQLite serialises writers; the race is a PostgreSQL matter")
+    sessions = request.getfixturevalue("fresh_sessions")
+    clock = FakeClock()
+    first = Actor("slack", "U-NEW", "New Person", "new@example.com")
+    outcome: dict[str, object] = {}
+
+    def contact_second() -> None:
+        with sessions() as other:
+            try:
+                outcome["staff_id"] = resolve_actor(other, second, policy=policy, now=clock.now()).id
+                other.commit()
+            except Exception as exc:  # the test reports it below
+                outcome["error"] = exc
+
+    with sessions() as winner:
+        staff_id = resolve_actor(winner, first, policy=policy, now=clock.now()).id
+        thread = threading.Thread(target=contact_second)
+        thread.start()
+        _wait_until_blocked_on_a_lock(sessions)
+        winner.commit()
+    thread.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["staff_id"] == staff_id
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Staff)) == 1
+        platforms = session.scalars(select(StaffIdentity.platform)).all()
+        assert sorted(platforms) == sorted({"slack", second.platform})
