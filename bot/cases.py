@@ -105,7 +105,7 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
         earlier_incidents=earlier,
     )
     deliveries.schedule_reminder(session, case, policy=policy, now=now)
-    reply = case_card(session, case, staff, policy=policy, now=now)
+    reply = case_card(session, case, staff, policy=policy, now=now, fresh=True)
     session.commit()
     return CaseShown(case_id=case.id, ref=case.ref, reply=reply, created=True)
 
@@ -160,10 +160,13 @@ def _validate(cmd: OpenCase, policy: Policy) -> dict:
 
 
 def suggestion_for(
-    session: Session, case: Case, staff: Staff, *, policy: Policy, now: datetime
+    session: Session, case: Case, staff: Staff, *, policy: Policy, now: datetime, fresh: bool = False
 ) -> Suggestion:
-    """Return the policy's suggestion for a case, judged against this person's authority."""
-    room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
+    """Return the policy's suggestion for a case, judged against this person's authority.
+
+    `fresh` says the case was opened in this transaction, so nothing was given on it yet.
+    """
+    room = get_headroom(session, staff, policy=policy, now=now, case_id=None if fresh else case.id)
     facts = CaseFacts(
         category=case.category,
         severity=Severity(case.severity),
@@ -179,11 +182,16 @@ def suggestion_for(
     )
 
 
-def case_card(session: Session, case: Case, viewer: Staff, *, policy: Policy, now: datetime) -> Reply:
-    """Return the card a person sees for a case: the suggestion, the offers, what they can do."""
-    suggestion = suggestion_for(session, case, viewer, policy=policy, now=now)
-    offers = queries.list_offers(session, case.id)
-    pending = queries.get_pending_request(session, case.id)
+def case_card(
+    session: Session, case: Case, viewer: Staff, *, policy: Policy, now: datetime, fresh: bool = False
+) -> Reply:
+    """Return the card a person sees for a case: the suggestion, the offers, what they can do.
+
+    `fresh` says the case was opened in this transaction: no offers or requests to look up.
+    """
+    suggestion = suggestion_for(session, case, viewer, policy=policy, now=now, fresh=fresh)
+    offers = [] if fresh else queries.list_offers(session, case.id)
+    pending = None if fresh else queries.get_pending_request(session, case.id)
     people = _names(
         session,
         {o.given_by_id for o in offers}
