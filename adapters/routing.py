@@ -14,12 +14,15 @@ from one process, this one picks the platform per delivery:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bot.ports import Notifier, Recipient, SendError
 from bot.replies import Reply
 
 MANY = "many"
+
+log = logging.getLogger(__name__)
 
 
 class RoutingNotifier:
@@ -72,6 +75,9 @@ class RoutingNotifier:
             if ref is not None:
                 sent.append(ref)
         if sent:
+            for error in errors:
+                if not error.permanent:
+                    log.warning("a %s broadcast missed a platform: %s", recipient.channel, error)
             return sent[0] if len(sent) == 1 else {"platform": MANY, "sent": sent}
         transient = [e for e in errors if not e.permanent]
         if transient:
