@@ -221,3 +221,17 @@ def remember_message(
     delivery.status = DeliveryStatus.SENT
     delivery.sent_ref = sent_ref
     delivery.sent_at = now
+
+
+def retry_failed(session: Session, delivery_id: int, *, now: datetime) -> str | None:
+    """Queue a dead-lettered delivery again with fresh attempts; return the status it had (None: no such)."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        return None
+    status = delivery.status
+    if status == DeliveryStatus.FAILED:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.due_at = now
+        delivery.lease_until = None
+    return status
