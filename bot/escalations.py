@@ -136,6 +136,11 @@ def remind_open_cases(session: Session, policy: Policy, now: datetime) -> int:
     ).all()
     added = 0
     for case in stale:
+        recent = select(Delivery.id).where(
+            Delivery.case_id == case.id, Delivery.kind == Kind.REMINDER, Delivery.due_at > now - age
+        )
+        if session.scalar(recent.limit(1)) is not None:
+            continue  # one is already on its way, such as the one queued when the case was opened
         period = int((now - case.created_at) / age)
         due = deliveries.within_working_hours(session, case.opened_by_id, now, policy=policy)
         added += _enqueue_once(
