@@ -78,16 +78,21 @@ def claim_batch(
 ) -> list[tuple[int, int]]:
     """Claim up to `limit` due deliveries, commit, and return (id, attempt) for each claim."""
     due = _due(now)
-    candidates = (
+    # Lock the candidates first, then update exactly those: PostgreSQL may evaluate a LIMIT
+    # subquery inside an UPDATE more than once, which would claim more rows than asked.
+    ids = session.scalars(
         select(Delivery.id)
         .where(due)
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not ids:
+        session.commit()
+        return []
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), due)
+        .where(Delivery.id.in_(ids), due)
         .values(status=DeliveryStatus.SENDING, lease_until=now + lease, attempts=Delivery.attempts + 1)
         .returning(Delivery.id, Delivery.attempts)
         .execution_options(synchronize_session=False)

@@ -146,3 +146,13 @@ def test_the_cli_lists_dead_letters_and_retries_them(fresh_sessions, policy, rec
     assert not_failed.exit_code == 1 and "is sent, not failed" in not_failed.output
     helped = runner.invoke(app, ["deliveries", "--help"], env=env)
     assert "list" in helped.output and "retry" in helped.output
+
+
+def test_a_claim_takes_no_more_rows_than_its_batch(fresh_sessions, policy) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 30)
+    with fresh_sessions() as session:
+        claims = dispatcher.claim_batch(session, now=clock.now(), limit=10)
+    statuses = [row.status for row in _rows(fresh_sessions)]
+    assert len(claims) == 10 and statuses.count("sending") == 10 and statuses.count("pending") == 20
+    assert all(attempt == 1 for _, attempt in claims)
