@@ -44,6 +44,7 @@ class Recorder(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real chat API offers
+    disable_nagle_algorithm = True
     server: Recorder
 
     def do_POST(self) -> None:
