@@ -21,6 +21,11 @@ db_app = typer.Typer(help="Create and migrate the database.", no_args_is_help=Tr
 app.add_typer(policy_app, name="policy")
 app.add_typer(staff_app, name="staff")
 app.add_typer(db_app, name="db")
+deliveries_app = typer.Typer(
+    help="See and retry what Mend sends: approval requests, follow-ups, lessons, digests.",
+    no_args_is_help=True,
+)
+app.add_typer(deliveries_app, name="deliveries")
 teams_app = typer.Typer(help="Install Mend in Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
 
@@ -129,6 +134,58 @@ def db_upgrade() -> None:
         typer.echo(f"{settings.describe_database()}: at schema {migrate.current_revision(engine)}.")
     finally:
         engine.dispose()
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="only dead-lettered deliveries (out of attempts)")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="how many to show, newest first")] = 50,
+) -> None:
+    """List deliveries with their status, attempts and last error."""
+    from db import queries
+
+    runtime = _runtime()
+    try:
+        with runtime.sessions() as session:
+            rows = queries.list_deliveries(session, status="failed" if failed else None, limit=limit)
+            if not rows:
+                typer.echo("No failed deliveries." if failed else "No deliveries.")
+                return
+            typer.echo(f"{'ID':>6}  {'STATUS':<8} {'KIND':<17} {'TO':<14} {'ATTEMPTS':>8}  DUE / LAST ERROR")
+            for row in rows:
+                to = f"staff {row.recipient_id}" if row.recipient_id else f"#{row.channel}"
+                due = row.due_at.strftime("%Y-%m-%d %H:%M UTC")
+                error = f"  {row.last_error}" if row.last_error else ""
+                typer.echo(
+                    f"{row.id:>6}  {row.status:<8} {row.kind:<17} {to:<14} {row.attempts:>8}  {due}{error}"
+                )
+    finally:
+        runtime.close()
+
+
+@deliveries_app.command("retry")
+def deliveries_retry(
+    delivery_id: Annotated[
+        int, typer.Argument(metavar="ID", help="the delivery's id, from `mend deliveries list`")
+    ],
+) -> None:
+    """Send a failed delivery again, with a fresh set of attempts, at the dispatcher's next pass."""
+    from bot import deliveries
+
+    runtime = _runtime()
+    try:
+        with runtime.sessions() as session:
+            status = deliveries.retry_failed(session, delivery_id, now=runtime.clock.now())
+            if status is None:
+                raise _fail(f"No delivery has ID {delivery_id}. See: mend deliveries list --failed")
+            if status != "failed":
+                raise _fail(f"Delivery {delivery_id} is {status}, not failed; nothing to retry.")
+            session.commit()
+    finally:
+        runtime.close()
+    typer.echo(f"Delivery {delivery_id} will be sent again at the dispatcher's next pass.")
 
 
 @app.command()

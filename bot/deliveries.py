@@ -1,34 +1,24 @@
-"""The outbox: everything Mend must send later or elsewhere, and the dispatcher that sends it.
+"""The outbox: everything Mend must send later or elsewhere.
 
-A use case adds delivery rows in its own transaction. The dispatcher claims due
-rows with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL; on SQLite the claiming
-UPDATE re-checks the row itself), renders each from the current state, sends it
-through the Notifier, and records the outcome only if its claim still holds. A
-claim not completed within its lease is claimed again.
+A use case adds delivery rows in its own transaction; `bot.dispatcher` claims
+and sends them. Follow-ups and reminders are due inside the recipient's working
+hours (`bot.quiet_hours`); approval requests and escalations are due at once.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from bot.ports import Clock, Notifier, Recipient, SendError
+from bot.quiet_hours import location_of, next_working_time
 from db import queries
 from db.models import ApprovalRequest, Case, Delivery, DeliveryStatus, Staff
 from policies.schema import Policy, Severity
-
-log = logging.getLogger(__name__)
-
-LEASE = timedelta(seconds=60)
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_MAX = timedelta(hours=1)
 
 
 class Kind(StrEnum):
@@ -41,6 +31,9 @@ class Kind(StrEnum):
     FOLLOW_UP = "follow_up"
     REMINDER = "reminder"
     CUSTOMER_UNHAPPY = "customer_unhappy"
+    ESCALATED = "escalated"
+    FALLBACK_OFFER = "fallback_offer"
+    DIGEST = "digest"
 
 
 class Channel(StrEnum):
@@ -163,7 +156,7 @@ def schedule_follow_up(session: Session, case: Case, *, policy: Policy, now: dat
         session,
         Kind.FOLLOW_UP,
         now=now,
-        due_at=now + timedelta(hours=hours),
+        due_at=within_working_hours(session, case.opened_by_id, now + timedelta(hours=hours), policy=policy),
         recipient_id=case.opened_by_id,
         case_id=case.id,
         attempt=attempt,
@@ -176,7 +169,12 @@ def schedule_reminder(session: Session, case: Case, *, policy: Policy, now: date
         session,
         Kind.REMINDER,
         now=now,
-        due_at=now + timedelta(hours=policy.deliveries.open_case_reminder_hours),
+        due_at=within_working_hours(
+            session,
+            case.opened_by_id,
+            now + timedelta(hours=policy.deliveries.open_case_reminder_hours),
+            policy=policy,
+        ),
         recipient_id=case.opened_by_id,
         case_id=case.id,
     )
@@ -188,6 +186,12 @@ def alert_manager(session: Session, case: Case, employee: Staff, *, now: datetim
         {"recipient_id": employee.manager_id} if employee.manager_id else {"channel": Channel.APPROVALS.value}
     )
     enqueue(session, Kind.CUSTOMER_UNHAPPY, now=now, case_id=case.id, employee_id=employee.id, **target)
+
+
+def within_working_hours(session: Session, staff_id: int, when: datetime, *, policy: Policy) -> datetime:
+    """Return `when`, or the next opening of the person's working hours if it falls outside them."""
+    staff = queries.get_staff(session, staff_id)
+    return next_working_time(when, location_of(policy, staff.location if staff else None))
 
 
 def cancel_pending(session: Session, *, case_id: int, kinds: Iterable[Kind] | None, now: datetime) -> None:
@@ -219,195 +223,15 @@ def remember_message(
     delivery.sent_at = now
 
 
-# --- the dispatcher --------------------------------------------------------------------
-
-
-@dataclass
-class DispatchReport:
-    """What one dispatcher pass did."""
-
-    claimed: int = 0
-    sent: int = 0
-    skipped: int = 0
-    retried: int = 0
-    failed: int = 0
-
-
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta = LEASE) -> list[int]:
-    """Claim up to `limit` due deliveries for this worker and commit the claim."""
-    due = or_(
-        and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
-        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
-    )
-    candidates = (
-        select(Delivery.id)
-        .where(due)
-        .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), due)
-        .values(status=DeliveryStatus.SENDING, lease_until=now + lease, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = sorted(session.scalars(stmt).all())
-    session.commit()
-    return ids
-
-
-def dispatch_due(
-    *,
-    sessions: sessionmaker[Session],
-    notifier: Notifier,
-    policy: Policy,
-    clock: Clock,
-    limit: int = 100,
-) -> DispatchReport:
-    """Send every due delivery (up to `limit`) through the notifier and record each outcome."""
-    from bot.notices import render  # the notices import the use cases; keep this module light
-
-    report = DispatchReport()
-    with sessions() as session:
-        ids = claim_due(session, now=clock.now(), limit=limit)
-    report.claimed = len(ids)
-    for delivery_id in ids:
-        with sessions() as session:
-            delivery = session.get(Delivery, delivery_id)
-            if delivery is None or delivery.status != DeliveryStatus.SENDING:
-                continue
-            claim = delivery.attempts
-            try:
-                outgoing = render(session, delivery, policy=policy)
-                recipient = _recipient(session, delivery, policy)
-                target_ref = _target_ref(session, delivery)
-            except Exception as exc:  # a bug in rendering must not stop other deliveries
-                log.exception("cannot render delivery %s", delivery_id)
-                outgoing, recipient, target_ref = None, None, None
-                _finish(
-                    session,
-                    delivery_id,
-                    claim,
-                    clock,
-                    policy,
-                    error=SendError(f"cannot render: {exc}", permanent=True),
-                    report=report,
-                )
-                continue
-            session.commit()
-        if outgoing is None or (delivery.kind == Kind.CARD_UPDATE and target_ref is None):
-            with sessions() as session:
-                _finish(session, delivery_id, claim, clock, policy, skipped=True, report=report)
-            continue
-        try:
-            if delivery.kind == Kind.CARD_UPDATE:
-                assert target_ref is not None
-                notifier.update(target_ref, outgoing)
-                sent_ref: dict[str, Any] | None = target_ref
-            else:
-                assert recipient is not None
-                sent_ref = notifier.send(recipient, outgoing)
-        except SendError as exc:
-            with sessions() as session:
-                _finish(session, delivery_id, claim, clock, policy, error=exc, report=report)
-            continue
-        except Exception as exc:
-            log.exception("delivery %s failed", delivery_id)
-            with sessions() as session:
-                _finish(
-                    session,
-                    delivery_id,
-                    claim,
-                    clock,
-                    policy,
-                    error=SendError(repr(exc)),
-                    report=report,
-                )
-            continue
-        with sessions() as session:
-            _finish(session, delivery_id, claim, clock, policy, sent_ref=sent_ref, report=report)
-    return report
-
-
-def _finish(
-    session: Session,
-    delivery_id: int,
-    claim: int,
-    clock: Clock,
-    policy: Policy,
-    *,
-    sent_ref: dict[str, Any] | None = None,
-    skipped: bool = False,
-    error: SendError | None = None,
-    report: DispatchReport,
-) -> None:
-    now = clock.now()
-    values: dict[str, Any]
-    if error is None:
-        status = DeliveryStatus.SKIPPED if skipped else DeliveryStatus.SENT
-        values = {"status": status, "sent_ref": sent_ref, "sent_at": now, "lease_until": None}
-    elif error.retry_after is not None:
-        # Rate limited: wait as asked; it does not count as a failed attempt.
-        values = {
-            "status": DeliveryStatus.PENDING,
-            "lease_until": None,
-            "last_error": str(error),
-            "due_at": now + timedelta(seconds=error.retry_after),
-            "attempts": Delivery.attempts - 1,
-        }
-    elif error.permanent or claim >= policy.deliveries.max_attempts:
-        values = {"status": DeliveryStatus.FAILED, "lease_until": None, "last_error": str(error)}
-    else:
-        backoff = min(BACKOFF_BASE * 2 ** (claim - 1), BACKOFF_MAX)
-        values = {
-            "status": DeliveryStatus.PENDING,
-            "lease_until": None,
-            "last_error": str(error),
-            "due_at": now + backoff,
-        }
-    # Only the holder of the current claim may record its outcome.
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status == DeliveryStatus.SENDING,
-            Delivery.attempts == claim,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("delivery %s: claim %s expired before its outcome was recorded", delivery_id, claim)
-        return
-    if error is None:
-        if skipped:
-            report.skipped += 1
-        else:
-            report.sent += 1
-    elif values["status"] == DeliveryStatus.FAILED:
-        report.failed += 1
-    else:
-        report.retried += 1
-
-
-def _recipient(session: Session, delivery: Delivery, policy: Policy) -> Recipient:
-    if delivery.recipient_id is None:
-        return Recipient(staff_id=None, name=delivery.channel or "", channel=delivery.channel)
-    staff = queries.get_staff(session, delivery.recipient_id)
-    assert staff is not None
-    accounts = {
-        identity.platform: {"user_id": identity.user_id, "address": identity.address}
-        for identity in queries.list_identities(session, staff.id)
-    }
-    location = policy.locations.get(staff.location or "", policy.locations[policy.default_location])
-    return Recipient(staff_id=staff.id, name=staff.name, accounts=accounts, timezone=location.timezone)
-
-
-def _target_ref(session: Session, delivery: Delivery) -> dict[str, Any] | None:
-    if delivery.kind != Kind.CARD_UPDATE:
+def retry_failed(session: Session, delivery_id: int, *, now: datetime) -> str | None:
+    """Queue a dead-lettered delivery again with fresh attempts; return the status it had (None: no such)."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
         return None
-    target = session.get(Delivery, delivery.payload["target_id"])
-    return target.sent_ref if target is not None else None
+    status = delivery.status
+    if status == DeliveryStatus.FAILED:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.due_at = now
+        delivery.lease_until = None
+    return status

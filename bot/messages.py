@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
 from db.models import CASE_REF_OFFSET, ApprovalDecision, ApprovalRequest, Case, Offer, Staff
@@ -54,9 +55,13 @@ def money(amount: int, policy: Policy) -> str:
     return format_money(amount, policy.currency)
 
 
-def when(moment: datetime | None) -> str:
-    """Return a time as people read it."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+def when(moment: datetime | None, zone: str | None = None) -> str:
+    """Return a time as people read it: in their time zone when it is known, else in UTC."""
+    if moment is None:
+        return ""
+    if zone is None:
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def category_label(category: str, policy: Policy) -> str:
@@ -366,6 +371,11 @@ def request_card(
         )
     if request.customer_waiting:
         fields.append(Field("Customer", "is waiting now"))
+    if request.level > 0 and decision is None and request.status == "pending":
+        fields.append(
+            Field("Escalated", f"to {people.get(request.approver_id or 0, 'the next approver')}; anyone "
+                  "with the authority may still decide")
+        )
     category = category_label(case.category, policy)
     title = f"Approval needed: {case.ref} · {category} · {case.severity}"
     if decision is not None:
@@ -481,12 +491,12 @@ def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
     )
 
 
-def follow_up(case: Case, attempt: int, policy: Policy) -> Reply:
+def follow_up(case: Case, attempt: int, policy: Policy, zone: str | None = None) -> Reply:
     """Ask the employee whether the customer confirmed the fix."""
     value = f"{case.id}:{attempt}"
     return Reply(
         title=f"{case.ref}: did {case.customer_name} confirm it is fixed?",
-        text=f"You resolved this on {when(case.resolved_at)}: {case.outcome or ''}",
+        text=f"You resolved this on {when(case.resolved_at, zone)}: {case.outcome or ''}",
         buttons=(
             Button("Yes, fixed", ActionId.FOLLOW_UP_FIXED, value, Style.PRIMARY),
             Button("Still unhappy", ActionId.FOLLOW_UP_UNHAPPY, value, Style.DANGER),
@@ -526,12 +536,12 @@ def follow_up_already_answered(case: Case) -> str:
     return f"{case.ref} is {case.status}; this follow-up was already answered."
 
 
-def reminder(case: Case, policy: Policy) -> Reply:
+def reminder(case: Case, policy: Policy, zone: str | None = None) -> Reply:
     """Remind an owner of a case left open."""
     return Reply(
         title=f"{case.ref} is still open",
         text=(
-            f"Opened {when(case.created_at)} for {case.customer_name}. "
+            f"Opened {when(case.created_at, zone)} for {case.customer_name}. "
             "Resolve it, or cancel it if it was opened by mistake."
         ),
         buttons=(
@@ -640,3 +650,53 @@ def unexpected(correlation_id: str) -> Reply:
 def details(values: dict[str, Any]) -> str:
     """Return a mapping as `key: value` lines (for terminal summaries)."""
     return "\n".join(f"{label(k)}: {v}" for k, v in values.items() if v)
+
+
+def request_escalated(case: Case, offer: Offer, approver: str, silent: str, policy: Policy) -> Reply:
+    """Tell the employee their approval request went further up because nobody answered in time."""
+    return Reply(
+        title=f"{case.ref}: request escalated to {approver}",
+        text=(
+            f"{silent} did not answer in time, so {offer.label} ({money(offer.amount, policy)}) "
+            f"now waits on {approver}. Whoever decides first, you will hear at once."
+        ),
+        tone=Tone.WARNING,
+        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, str(case.id)),),
+    )
+
+
+def fallback_offer(case: Case, options: Sequence[Any], policy: Policy) -> Reply:
+    """Offer the employee the best options within their own authority while no approver answers."""
+    items = tuple(
+        Item(
+            title=f"{option.label}: {money(option.amount, policy)}",
+            detail="within your own limit",
+            button=Button("Give this now", ActionId.GIVE_OPTION, f"{case.id}:{option.rank}", Style.PRIMARY),
+        )
+        for option in options
+    )
+    return Reply(
+        title=f"{case.ref}: no approver has answered yet",
+        text=(
+            "Your customer is waiting and nobody with the authority has decided. So they do not leave "
+            "with nothing, you may give this now on your own authority. The request stays open: "
+            "a late approval still counts."
+        ),
+        items=items,
+        tone=Tone.WARNING,
+    )
+
+
+def weekly_digest(summary: dict[str, Any], policy: Policy) -> Reply:
+    """Return last week's count of cases by category and severity for the lessons channel."""
+    rows = summary.get("counts", [])
+    total = sum(int(n) for _, _, n in rows)
+    fields = tuple(
+        Field(f"{category_label(category, policy)} · {severity}", str(n)) for category, severity, n in rows
+    )
+    return Reply(
+        title=f"Service recovery, week of {summary['since'][:10]}",
+        text=f"{total} case(s) opened in the past week." if total else "No cases opened in the past week.",
+        fields=fields,
+        note="Counts only; no customer details.",
+    )

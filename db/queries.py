@@ -205,3 +205,11 @@ def list_sent_deliveries(
         Delivery.sent_ref.is_not(None),
     )
     return [d for d in session.scalars(stmt.order_by(Delivery.id)).all() if d.payload.get(key) == value]
+
+
+def list_deliveries(session: Session, *, status: str | None = None, limit: int = 50) -> Sequence[Delivery]:
+    """Return deliveries, newest first, optionally only those with one status."""
+    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Delivery.status == status)
+    return session.scalars(stmt).all()

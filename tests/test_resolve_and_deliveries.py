@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import deliveries
+from bot import deliveries, dispatcher
 from bot.actions import handle
 from bot.cases import resolve_case
 from bot.commands import ResolveCase
@@ -129,7 +129,7 @@ def test_the_approval_card_reaches_the_manager_and_is_updated_after_the_decision
 ) -> None:
     clock, notifier = FakeClock(), RecordingNotifier()
     _setup(fresh_sessions, policy, clock)
-    report = deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
+    report = dispatcher.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     assert report.sent == 1
     recipient, card = notifier.sent[0]
     assert recipient.name == "Bob Reyes" and recipient.accounts["console"]["user_id"] == "bob"
@@ -140,7 +140,7 @@ def test_the_approval_card_reaches_the_manager_and_is_updated_after_the_decision
     with fresh_sessions() as session:
         request_id = card.buttons[0].value
         handle(ActionId.APPROVE, request_id, BOB, session=session, policy=policy, clock=clock)
-    deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
+    dispatcher.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     told = notifier.sent[1]
     assert told[0].name == "Alice Park" and "Bob Reyes approved 15% discount ($40.00)" in told[1].title
     ((ref, updated),) = notifier.updated
@@ -151,7 +151,7 @@ def test_failed_sends_back_off_then_dead_letter_and_rate_limits_only_delay(fresh
     clock, notifier = FakeClock(), RecordingNotifier()
     _setup(fresh_sessions, policy, clock)
     notifier.failures = [SendError("rate limited", retry_after=30)]
-    report = deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
+    report = dispatcher.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     assert (report.retried, report.sent) == (1, 0)
     with fresh_sessions() as session:
         row = session.scalars(select(Delivery).where(Delivery.kind == "approval_request")).one()
@@ -160,7 +160,7 @@ def test_failed_sends_back_off_then_dead_letter_and_rate_limits_only_delay(fresh
     notifier.failures = [SendError("connection reset")] * policy.deliveries.max_attempts
     for _ in range(policy.deliveries.max_attempts):
         clock.advance(hours=2)
-        deliveries.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
+        dispatcher.dispatch_due(sessions=fresh_sessions, notifier=notifier, policy=policy, clock=clock)
     with fresh_sessions() as session:
         row = session.scalars(select(Delivery).where(Delivery.kind == "approval_request")).one()
         assert row.status == "failed" and row.attempts == policy.deliveries.max_attempts
@@ -172,11 +172,11 @@ def test_a_claim_whose_lease_expired_is_claimed_again(fresh_sessions, policy) ->
     clock = FakeClock()
     _setup(fresh_sessions, policy, clock)
     with fresh_sessions() as session:
-        first = deliveries.claim_due(session, now=clock.now(), limit=10)
+        first = dispatcher.claim_due(session, now=clock.now(), limit=10)
         assert len(first) == 1
-        assert deliveries.claim_due(session, now=clock.now(), limit=10) == []
+        assert dispatcher.claim_due(session, now=clock.now(), limit=10) == []
         clock.advance(minutes=2)
-        assert deliveries.claim_due(session, now=clock.now(), limit=10) == first
+        assert dispatcher.claim_due(session, now=clock.now(), limit=10) == first
 
 
 def test_two_workers_claim_different_rows(fresh_sessions, policy, dialect) -> None:
@@ -191,7 +191,7 @@ def test_two_workers_claim_different_rows(fresh_sessions, policy, dialect) -> No
     one, two = fresh_sessions(), fresh_sessions()
     one.begin()
     locked = one.execute(select(Delivery.id).limit(5).with_for_update()).scalars().all()
-    claimed = deliveries.claim_due(two, now=clock.now(), limit=100)
+    claimed = dispatcher.claim_due(two, now=clock.now(), limit=100)
     assert len(claimed) == 15 and not set(claimed) & set(locked)
     one.rollback()
     one.close()

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from adapters.console.render import COMMANDS, render
 from adapters.main import Runtime
-from bot import actions, cases, deliveries, forms, staff
+from bot import actions, cases, dispatcher, forms, staff
 from bot.commands import Actor
 from bot.errors import MendError
 from bot.ports import Clock, Recipient
@@ -257,7 +257,7 @@ class ChatSession:
 
     def dispatch(self) -> None:
         """Send what the outbox holds that is due now, as the server's dispatcher would."""
-        deliveries.dispatch_due(
+        dispatcher.dispatch_due(
             sessions=self.runtime.sessions,
             notifier=self.notifier,
             policy=self.runtime.policy,

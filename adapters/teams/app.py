@@ -38,7 +38,7 @@ from adapters.main import Runtime
 from adapters.settings import Settings
 from adapters.teams import cards, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
-from bot import actions, deliveries, forms, messages, staff
+from bot import actions, deliveries, dispatcher, forms, messages, staff
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
@@ -217,7 +217,7 @@ class TeamsBot:
         rt = self.runtime
         try:
             await asyncio.to_thread(
-                deliveries.dispatch_due,
+                dispatcher.dispatch_due,
                 sessions=rt.sessions,
                 notifier=self.dispatch_through or self.notifier,
                 policy=rt.policy,

@@ -1,0 +1,273 @@
+"""The dispatcher: claims due deliveries in batches, sends them, records each outcome.
+
+A pass claims up to `batch` due rows with a lease (FOR UPDATE SKIP LOCKED on
+PostgreSQL; on SQLite the claiming UPDATE re-checks the row itself), renders
+them from the current state in that batch's one session, sends them through the
+Notifier (optionally several at once), and records the outcomes in one
+transaction, each only if its claim still holds: the row is still `sending`
+with the attempt number the claim gave it. A claim not completed within its
+lease is claimed again by any dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.deliveries import Kind
+from bot.notices import render
+from bot.ports import Clock, Notifier, Recipient, SendError
+from bot.quiet_hours import location_of
+from bot.replies import Reply
+from db import queries
+from db.models import Delivery, DeliveryStatus
+from policies.schema import Policy
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+BATCH = 200
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher pass did."""
+
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retried: int = 0
+    failed: int = 0
+    lost_claims: int = 0
+
+
+@dataclass
+class _Job:
+    """One claimed delivery on its way: what to send, where, and how it went."""
+
+    id: int
+    claim: int
+    kind: str
+    reply: Reply | None = None
+    recipient: Recipient | None = None
+    target_ref: dict[str, Any] | None = None
+    sent_ref: dict[str, Any] | None = None
+    skipped: bool = False
+    error: SendError | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now),
+        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+    )
+
+
+def claim_batch(
+    session: Session, *, now: datetime, limit: int, lease: timedelta = LEASE
+) -> list[tuple[int, int]]:
+    """Claim up to `limit` due deliveries, commit, and return (id, attempt) for each claim."""
+    due = _due(now)
+    # Lock the candidates first, then update exactly those: PostgreSQL may evaluate a LIMIT
+    # subquery inside an UPDATE more than once, which would claim more rows than asked.
+    ids = session.scalars(
+        select(Delivery.id)
+        .where(due)
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not ids:
+        session.commit()
+        return []
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(ids), due)
+        .values(status=DeliveryStatus.SENDING, lease_until=now + lease, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    claims = sorted((row[0], row[1]) for row in session.execute(stmt).all())
+    session.commit()
+    return claims
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta = LEASE) -> list[int]:
+    """Claim up to `limit` due deliveries for this worker, commit, and return their ids."""
+    return [delivery_id for delivery_id, _ in claim_batch(session, now=now, limit=limit, lease=lease)]
+
+
+def dispatch_due(
+    *,
+    sessions: sessionmaker[Session],
+    notifier: Notifier,
+    policy: Policy,
+    clock: Clock,
+    batch: int = BATCH,
+    max_batches: int | None = None,
+    concurrency: int = 1,
+    lease: timedelta = LEASE,
+) -> DispatchReport:
+    """Send due deliveries batch by batch until none is due (or `max_batches` ran)."""
+    report = DispatchReport()
+    done = 0
+    pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
+    try:
+        while max_batches is None or done < max_batches:
+            done += 1
+            with sessions() as session:
+                claims = claim_batch(session, now=clock.now(), limit=batch, lease=lease)
+            if not claims:
+                break
+            report.claimed += len(claims)
+            jobs = _prepare(sessions, claims, policy)
+            send = _sender(notifier)
+            if pool is None:
+                for job in jobs:
+                    send(job)
+            else:
+                list(pool.map(send, jobs))
+            _record(sessions, jobs, clock=clock, policy=policy, report=report)
+            if len(claims) < batch:
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return report
+
+
+def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], policy: Policy) -> list[_Job]:
+    """Render every claimed delivery in one session; a row that cannot render fails alone."""
+    claim_of = dict(claims)
+    jobs: list[_Job] = []
+    with sessions() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.id.in_(list(claim_of)))).all()
+        for delivery in sorted(rows, key=lambda d: d.id):
+            job = _Job(delivery.id, claim_of[delivery.id], delivery.kind)
+            jobs.append(job)
+            if delivery.status != DeliveryStatus.SENDING or delivery.attempts != job.claim:
+                job.skipped, job.extra["lost"] = True, True
+                continue
+            try:
+                job.reply = render(session, delivery, policy=policy)
+                if delivery.kind == Kind.CARD_UPDATE:
+                    target = session.get(Delivery, delivery.payload["target_id"])
+                    job.target_ref = target.sent_ref if target is not None else None
+                else:
+                    job.recipient = _recipient(session, delivery, policy)
+            except Exception as exc:  # a bug in rendering one row must not stop the others
+                log.exception("cannot render delivery %s", delivery.id)
+                job.error = SendError(f"cannot render: {exc}", permanent=True)
+                continue
+            if job.reply is None or (delivery.kind == Kind.CARD_UPDATE and job.target_ref is None):
+                job.skipped = True
+        session.rollback()
+    return jobs
+
+
+def _sender(notifier: Notifier) -> Callable[[_Job], None]:
+    def send(job: _Job) -> None:
+        if job.skipped or job.error is not None:
+            return
+        assert job.reply is not None
+        try:
+            if job.kind == Kind.CARD_UPDATE:
+                assert job.target_ref is not None
+                notifier.update(job.target_ref, job.reply)
+                job.sent_ref = job.target_ref
+            else:
+                assert job.recipient is not None
+                job.sent_ref = notifier.send(job.recipient, job.reply)
+        except SendError as exc:
+            job.error = exc
+        except Exception as exc:
+            log.exception("delivery %s failed", job.id)
+            job.error = SendError(repr(exc))
+
+    return send
+
+
+def backoff(attempt: int) -> timedelta:
+    """Return how long to wait after the `attempt`-th failed send: doubling, capped."""
+    return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_MAX)
+
+
+def _outcome(job: _Job, now: datetime, policy: Policy) -> dict[str, Any]:
+    error = job.error
+    if error is None:
+        status = DeliveryStatus.SKIPPED if job.skipped else DeliveryStatus.SENT
+        return {"status": status, "sent_ref": job.sent_ref, "sent_at": now, "lease_until": None}
+    if error.retry_after is not None:
+        # Rate limited: wait as asked; it does not count as a failed attempt.
+        return {
+            "status": DeliveryStatus.PENDING,
+            "lease_until": None,
+            "last_error": str(error),
+            "due_at": now + timedelta(seconds=error.retry_after),
+            "attempts": job.claim - 1,
+        }
+    if error.permanent or job.claim >= policy.deliveries.max_attempts:
+        return {"status": DeliveryStatus.FAILED, "lease_until": None, "last_error": str(error)}
+    return {
+        "status": DeliveryStatus.PENDING,
+        "lease_until": None,
+        "last_error": str(error),
+        "due_at": now + backoff(job.claim),
+    }
+
+
+def _record(
+    sessions: sessionmaker[Session], jobs: list[_Job], *, clock: Clock, policy: Policy, report: DispatchReport
+) -> None:
+    """Record every outcome of a batch in one transaction, each only where its claim still holds."""
+    now = clock.now()
+    with sessions() as session:
+        for job in jobs:
+            if job.extra.get("lost"):
+                report.lost_claims += 1
+                continue
+            values = _outcome(job, now, policy)
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == job.id,
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.attempts == job.claim,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("delivery %s: claim %s expired before its outcome was kept", job.id, job.claim)
+                report.lost_claims += 1
+            elif job.error is None:
+                report.skipped += job.skipped
+                report.sent += not job.skipped
+            elif values["status"] == DeliveryStatus.FAILED:
+                report.failed += 1
+            else:
+                report.retried += 1
+        session.commit()
+
+
+def _recipient(session: Session, delivery: Delivery, policy: Policy) -> Recipient:
+    if delivery.recipient_id is None:
+        return Recipient(staff_id=None, name=delivery.channel or "", channel=delivery.channel)
+    staff = queries.get_staff(session, delivery.recipient_id)
+    assert staff is not None
+    accounts = {
+        identity.platform: {"user_id": identity.user_id, "address": identity.address}
+        for identity in queries.list_identities(session, staff.id)
+    }
+    location = location_of(policy, staff.location)
+    return Recipient(staff_id=staff.id, name=staff.name, accounts=accounts, timezone=location.timezone)

@@ -1,0 +1,38 @@
+"""Working hours and time zones: nobody is pinged at 3 am, and times read in the reader's zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from policies.schema import Location, Policy
+
+
+def location_of(policy: Policy, name: str | None) -> Location:
+    """Return the policy's location of that name, or its default location."""
+    return policy.locations.get(name or "", policy.locations[policy.default_location])
+
+
+def next_working_time(when: datetime, location: Location) -> datetime:
+    """Return `when` if it falls in working hours there, else the next opening, in UTC."""
+    zone = ZoneInfo(location.timezone)
+    opens, closes = location.working_hours
+    local = when.astimezone(zone)
+    for days_ahead in range(8):
+        day = local.date() + timedelta(days=days_ahead)
+        if day.isoweekday() not in location.working_days:
+            continue
+        # Build the wall-clock times on that day, so a daylight-saving change in between counts.
+        start = datetime.combine(day, opens, tzinfo=zone)
+        end = datetime.combine(day, closes, tzinfo=zone)
+        if days_ahead == 0 and local >= end:
+            continue
+        if days_ahead == 0 and local >= start:
+            return when.astimezone(UTC)
+        return start.astimezone(UTC)
+    return when.astimezone(UTC)  # no working days at all: send when due
+
+
+def local_time(when: datetime, location: Location) -> str:
+    """Format a time as the people at `location` read it, with their zone's abbreviation."""
+    return when.astimezone(ZoneInfo(location.timezone)).strftime("%a %d %b %H:%M %Z")

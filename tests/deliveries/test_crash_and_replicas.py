@@ -1,0 +1,113 @@
+"""Real dispatcher processes: one killed between claim and send, two sharing one PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.main import build_runtime
+from adapters.scheduler import start_scheduler
+from adapters.settings import Settings
+from adapters.webhook import WebhookNotifier
+from bot.ports import SystemClock
+from db.models import Delivery
+from tests.deliveries.conftest import Recorder, add_lessons
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _url(sessions: sessionmaker[Session]) -> str:
+    return sessions.kw["bind"].url.render_as_string(hide_password=False)
+
+
+def _relay(sessions, recorder: Recorder, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEND_LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "adapters.relay", _url(sessions), recorder.url, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def _queue(sessions, count: int) -> None:
+    with sessions() as session:
+        add_lessons(session, count, now=SystemClock().now())
+        session.commit()
+
+
+def test_a_dispatcher_killed_after_claiming_loses_and_doubles_nothing(fresh_sessions, recorder) -> None:
+    _queue(fresh_sessions, 30)
+    recorder.hang.set()  # the chat API stops answering: the dispatcher is stuck mid-batch
+    first = _relay(fresh_sessions, recorder, "--batch", "10", "--lease-seconds", "2")
+    assert recorder.first_hang.wait(60), first.stderr.read() if first.stderr else ""
+    first.send_signal(signal.SIGKILL)
+    first.wait(30)
+    with fresh_sessions() as session:
+        statuses = session.scalars(select(Delivery.status)).all()
+    assert statuses.count("sending") == 10 and statuses.count("sent") == 0
+    recorder.hang.clear()
+    recorder.release.set()
+    second = _relay(fresh_sessions, recorder, "--batch", "10", "--lease-seconds", "2", "--until-empty")
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert json.loads(out)["sent"] == 30
+    titles = recorder.titles()
+    assert len(titles) == 30 and set(titles.values()) == {1}
+    assert len(recorder.hung) >= 1  # the request the killed process never saw answered
+    with fresh_sessions() as session:
+        assert set(session.scalars(select(Delivery.status)).all()) == {"sent"}
+
+
+def test_two_dispatchers_on_postgresql_send_each_delivery_exactly_once(
+    fresh_sessions, recorder, dialect
+) -> None:
+    if dialect == "sqlite":
+        pytest.skip("several dispatchers need PostgreSQL; SQLite is single-process")
+    _queue(fresh_sessions, 1000)
+    workers = [
+        _relay(fresh_sessions, recorder, "--batch", "50", "--concurrency", "2", "--until-empty")
+        for _ in range(2)
+    ]
+    reports = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+        reports.append(json.loads(out))
+    titles = recorder.titles()
+    assert len(recorder.received) == 1000 and len(titles) == 1000 and set(titles.values()) == {1}
+    assert sum(r["sent"] for r in reports) == 1000 and all(r["sent"] > 0 for r in reports)
+
+
+def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessions, recorder) -> None:
+    runtime = build_runtime(Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING"))
+
+    async def scenario() -> None:
+        handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
+        try:
+            await asyncio.sleep(0.2)  # the first poll runs at start: nothing is due
+            _queue(runtime.sessions, 3)
+            handle.kick()
+            for _ in range(100):
+                if len(recorder.received) == 3:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            handle.shutdown()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        runtime.close()
+    assert len(recorder.titles()) == 3

@@ -1,0 +1,158 @@
+"""The dispatcher against a real HTTP endpoint: batches, backoff, dead letters, Retry-After, the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from adapters.cli import app
+from adapters.webhook import WebhookNotifier
+from bot import dispatcher
+from db.models import Delivery
+from tests.conftest import FakeClock
+from tests.deliveries.conftest import Recorder, add_lessons
+
+
+def _queue(sessions: sessionmaker[Session], clock: FakeClock, count: int) -> None:
+    with sessions() as session:
+        add_lessons(session, count, now=clock.now())
+        session.commit()
+
+
+def _rows(sessions: sessionmaker[Session]) -> list[Delivery]:
+    with sessions() as session:
+        return list(session.scalars(select(Delivery).order_by(Delivery.id)).all())
+
+
+def _dispatch(sessions, policy, clock, recorder: Recorder, **kwargs) -> dispatcher.DispatchReport:
+    notifier = WebhookNotifier(recorder.url)
+    return dispatcher.dispatch_due(sessions=sessions, notifier=notifier, policy=policy, clock=clock, **kwargs)
+
+
+def test_a_pass_sends_every_due_delivery_in_batches_once(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 45)
+    report = _dispatch(fresh_sessions, policy, clock, recorder, batch=10, concurrency=4)
+    assert (report.claimed, report.sent) == (45, 45)
+    assert sorted(recorder.titles().values()) == [1] * 45
+    assert {row.status for row in _rows(fresh_sessions)} == {"sent"}
+    assert _dispatch(fresh_sessions, policy, clock, recorder).claimed == 0
+
+
+def test_failed_sends_back_off_exponentially_then_dead_letter(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    attempts = policy.deliveries.max_attempts
+    recorder.answers = [(503, {})] * attempts
+    waits = []
+    for attempt in range(1, attempts + 1):
+        report = _dispatch(fresh_sessions, policy, clock, recorder)
+        assert report.claimed == 1
+        (row,) = _rows(fresh_sessions)
+        assert row.attempts == attempt and "HTTP 503" in (row.last_error or "")
+        if attempt < attempts:
+            assert row.status == "pending"
+            wait = row.due_at - clock.now()
+            waits.append(wait)
+            clock.current = row.due_at - timedelta(seconds=1)
+            assert _dispatch(fresh_sessions, policy, clock, recorder).claimed == 0  # not before its time
+            clock.advance(seconds=1)
+    assert waits[:4] == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
+    assert max(waits) <= dispatcher.BACKOFF_MAX
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "failed" and row.lease_until is None
+    clock.advance(days=1)
+    assert _dispatch(fresh_sessions, policy, clock, recorder).claimed == 0
+    assert recorder.received == []
+
+
+def test_a_client_error_is_dead_lettered_at_once(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    recorder.answers = [(404, {})]
+    assert _dispatch(fresh_sessions, policy, clock, recorder).failed == 1
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "failed" and row.attempts == 1 and "HTTP 404" in (row.last_error or "")
+
+
+def test_retry_after_delays_the_send_without_counting_a_failed_attempt(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    recorder.answers = [(429, {"Retry-After": "120"})] * (policy.deliveries.max_attempts + 2)
+    for _ in range(policy.deliveries.max_attempts + 2):
+        assert _dispatch(fresh_sessions, policy, clock, recorder).retried == 1
+        (row,) = _rows(fresh_sessions)
+        assert row.status == "pending" and row.attempts == 0
+        assert row.due_at == clock.now() + timedelta(seconds=120)
+        clock.advance(seconds=119)
+        assert _dispatch(fresh_sessions, policy, clock, recorder).claimed == 0
+        clock.advance(seconds=1)
+    assert _dispatch(fresh_sessions, policy, clock, recorder).sent == 1
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "sent" and row.attempts == 1 and recorder.titles()
+
+
+def test_an_outcome_is_not_recorded_by_a_claim_that_lost_its_lease(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    with fresh_sessions() as session:
+        claims = dispatcher.claim_batch(session, now=clock.now(), limit=10)
+    clock.advance(minutes=2)  # the lease ran out; another dispatcher claims it
+    with fresh_sessions() as session:
+        again = dispatcher.claim_batch(session, now=clock.now(), limit=10)
+    assert [c[0] for c in claims] == [c[0] for c in again] and again[0][1] == claims[0][1] + 1
+    report = _dispatch(fresh_sessions, policy, clock, recorder)  # nothing due: both are leased
+    assert report.claimed == 0
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "sending" and row.attempts == 2
+
+
+def _url(sessions: sessionmaker[Session]) -> str:
+    return sessions.kw["bind"].url.render_as_string(hide_password=False)
+
+
+def test_the_cli_lists_dead_letters_and_retries_them(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 2)
+    recorder.answers = [(400, {})]
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    failed, sent = _rows(fresh_sessions)
+    assert (failed.status, sent.status) == ("failed", "sent")
+    runner = CliRunner()
+    env = {"MEND_DATABASE_URL": _url(fresh_sessions), "MEND_LOG_LEVEL": "WARNING"}
+    listed = runner.invoke(app, ["deliveries", "list", "--failed"], env=env)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].split()[:5] == ["ID", "STATUS", "KIND", "TO", "ATTEMPTS"]
+    assert len(lines) == 2 and lines[1].split()[:4] == [str(failed.id), "failed", "lesson", "#lessons"]
+    assert "HTTP 400" in lines[1]
+    everything = runner.invoke(app, ["deliveries", "list"], env=env)
+    assert len(everything.output.splitlines()) == 3
+
+    retried = runner.invoke(app, ["deliveries", "retry", str(failed.id)], env=env)
+    assert retried.exit_code == 0 and f"Delivery {failed.id} will be sent again" in retried.output
+    clock.current = max(clock.now(), _rows(fresh_sessions)[0].due_at)
+    assert _dispatch(fresh_sessions, policy, clock, recorder).sent == 1
+    assert runner.invoke(app, ["deliveries", "list", "--failed"], env=env).output == "No failed deliveries.\n"
+
+    unknown = runner.invoke(app, ["deliveries", "retry", "99999"], env=env)
+    assert unknown.exit_code == 1 and "No delivery has ID 99999" in unknown.output
+    not_failed = runner.invoke(app, ["deliveries", "retry", str(sent.id)], env=env)
+    assert not_failed.exit_code == 1 and "is sent, not failed" in not_failed.output
+    helped = runner.invoke(app, ["deliveries", "--help"], env=env)
+    assert "list" in helped.output and "retry" in helped.output
+
+
+def test_a_claim_takes_no_more_rows_than_its_batch(fresh_sessions, policy) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 30)
+    with fresh_sessions() as session:
+        claims = dispatcher.claim_batch(session, now=clock.now(), limit=10)
+    statuses = [row.status for row in _rows(fresh_sessions)]
+    assert len(claims) == 10 and statuses.count("sending") == 10 and statuses.count("pending") == 20
+    assert all(attempt == 1 for _, attempt in claims)

@@ -1,0 +1,278 @@
+"""Follow-ups, escalations, reminders and the digest, end to end through a real HTTP endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.webhook import WebhookNotifier
+from bot import digest, dispatcher, escalations
+from bot.actions import handle
+from bot.cases import resolve_case
+from bot.commands import ResolveCase
+from bot.errors import Conflict
+from bot.replies import ActionId
+from bot.staff import import_staff
+from db.models import ApprovalRequest, Case, Delivery
+from tests.conftest import STAFF_CSV, FakeClock
+from tests.deliveries.conftest import Recorder
+from tests.helpers import ALICE, BOB, DANA, open_late_delivery
+
+LESSON = dict(outcome="Sent it again by express", root_cause="Depot scan", lesson="Check scans")
+
+
+def _dispatch(sessions, policy, clock, recorder: Recorder) -> dispatcher.DispatchReport:
+    return dispatcher.dispatch_due(
+        sessions=sessions, notifier=WebhookNotifier(recorder.url), policy=policy, clock=clock
+    )
+
+
+def _start(sessions: sessionmaker[Session], policy, clock: FakeClock, **case) -> int:
+    with sessions() as session:
+        import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+        return open_late_delivery(session, policy, clock, **case).case_id
+
+
+def _act(sessions, policy, clock, action, value, actor, inputs=None):
+    with sessions() as session:
+        return handle(action, value, actor, inputs, session=session, policy=policy, clock=clock)
+
+
+def _kinds(sessions, kind: str) -> list[Delivery]:
+    with sessions() as session:
+        return list(session.scalars(select(Delivery).where(Delivery.kind == kind).order_by(Delivery.id)))
+
+
+def _last(recorder: Recorder) -> dict:
+    return recorder.received[-1]
+
+
+def _resolved(sessions, policy, clock, severity="major") -> int:
+    case_id = _start(sessions, policy, clock, severity=severity)
+    with sessions() as session:
+        resolve_case(ResolveCase(ALICE, case_id, **LESSON), session=session, policy=policy, clock=clock)
+    return case_id
+
+
+# --- follow-ups ---------------------------------------------------------------------------
+
+
+def test_the_follow_up_comes_after_the_policys_hours_inside_working_hours(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 10, 23, 0, tzinfo=UTC))  # 18:00 in New York, after hours
+    _resolved(fresh_sessions, policy, clock, severity="critical")  # critical: 4 hours, i.e. 22:00 there
+    (follow_up,) = _kinds(fresh_sessions, "follow_up")
+    assert follow_up.due_at == datetime(2026, 11, 11, 14, 0, tzinfo=UTC)  # 09:00 EST next morning
+    clock.current = follow_up.due_at - timedelta(minutes=1)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    assert not any("confirm it is fixed" in b["reply"]["title"] for b in recorder.received)
+    clock.advance(minutes=1)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    asked = _last(recorder)
+    assert asked["recipient"]["name"] == "Alice Park" and "did Jane Doe confirm it is fixed?" in asked[
+        "reply"
+    ]["title"]
+    labels = [b["label"] for b in asked["reply"]["buttons"]]
+    assert labels == ["Yes, fixed", "Still unhappy", "Could not reach"]
+    assert "EST" in asked["reply"]["text"]  # the resolution time, in Alice's zone
+
+
+def _answer(sessions, policy, clock, recorder, label: str):
+    (button,) = [b for b in _last(recorder)["reply"]["buttons"] if b["label"] == label]
+    return _act(sessions, policy, clock, button["action"], button["value"], ALICE)
+
+
+def _follow_up_due(sessions, policy, clock, recorder) -> None:
+    pending = [d for d in _kinds(sessions, "follow_up") if d.status == "pending"]
+    clock.current = max(clock.now(), pending[-1].due_at)
+    _dispatch(sessions, policy, clock, recorder)
+
+
+def test_yes_closes_the_case_as_recovered(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _resolved(fresh_sessions, policy, clock)
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    reply = _answer(fresh_sessions, policy, clock, recorder, "Yes, fixed")
+    assert reply.title.endswith("recovered")
+    with fresh_sessions() as session:
+        assert session.get(Case, case_id).status == "recovered"
+    with pytest.raises(Conflict):
+        _answer(fresh_sessions, policy, clock, recorder, "Yes, fixed")
+
+
+def test_still_unhappy_reopens_the_case_and_tells_the_manager(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _resolved(fresh_sessions, policy, clock)
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    _answer(fresh_sessions, policy, clock, recorder, "Still unhappy")
+    with fresh_sessions() as session:
+        assert session.get(Case, case_id).status == "open"
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    told = _last(recorder)
+    assert told["recipient"]["name"] == "Bob Reyes" and "customer still unhappy" in told["reply"]["title"]
+
+
+def test_could_not_reach_asks_again_up_to_the_policys_limit(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _resolved(fresh_sessions, policy, clock)
+    for attempt in range(1, policy.follow_up.max_attempts + 1):
+        _follow_up_due(fresh_sessions, policy, clock, recorder)
+        asked = _last(recorder)
+        assert asked["reply"]["buttons"][0]["value"] == f"{case_id}:{attempt}"
+        answered_at = clock.now()
+        _answer(fresh_sessions, policy, clock, recorder, "Could not reach")
+        follow_ups = _kinds(fresh_sessions, "follow_up")
+        if attempt < policy.follow_up.max_attempts:
+            assert follow_ups[-1].status == "pending" and follow_ups[-1].payload["attempt"] == attempt + 1
+            retry = timedelta(hours=policy.follow_up.unreachable_retry_hours)
+            assert follow_ups[-1].due_at >= answered_at + retry
+    assert len(_kinds(fresh_sessions, "follow_up")) == policy.follow_up.max_attempts
+    assert all(d.status == "sent" for d in _kinds(fresh_sessions, "follow_up"))
+
+
+# --- escalations --------------------------------------------------------------------------
+
+
+def _over_limit(sessions, policy, clock) -> tuple[int, int]:
+    case_id = _start(sessions, policy, clock)
+    _act(sessions, policy, clock, ActionId.REQUEST_APPROVAL, f"{case_id}:3", ALICE)  # $40, over Alice's $25
+    with sessions() as session:
+        request = session.scalars(select(ApprovalRequest)).one()
+        return case_id, request.id
+
+
+def _escalate(sessions, policy, clock) -> int:
+    with sessions() as session:
+        moved = escalations.escalate_overdue(session, policy, clock.now())
+        session.commit()
+        return moved
+
+
+def _request(sessions) -> ApprovalRequest:
+    with sessions() as session:
+        return session.scalars(select(ApprovalRequest)).one()
+
+
+def test_a_request_nobody_decides_goes_up_the_chain_once(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _, request_id = _over_limit(fresh_sessions, policy, clock)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    assert _last(recorder)["recipient"]["name"] == "Bob Reyes"
+    clock.advance(minutes=policy.approvals.timeout_minutes - 1)
+    assert _escalate(fresh_sessions, policy, clock) == 0
+    clock.advance(minutes=1)
+    assert _escalate(fresh_sessions, policy, clock) == 1
+    assert _escalate(fresh_sessions, policy, clock) == 0  # a second pass (or replica) adds nothing
+    request = _request(fresh_sessions)
+    assert request.level == 1 and request.due_at == clock.now() + timedelta(
+        minutes=policy.approvals.timeout_minutes
+    )
+    sent_before = len(recorder.received)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    new = recorder.received[sent_before:]
+    by_kind = {("update" in b): b for b in new}
+    assert len(new) == 3
+    to_carol = [b for b in new if b.get("recipient", {}).get("name") == "Carol Diaz"]
+    assert to_carol and to_carol[0]["reply"]["title"].startswith("Approval needed")
+    to_alice = [b for b in new if b.get("recipient", {}).get("name") == "Alice Park"]
+    assert "escalated to Carol Diaz" in to_alice[0]["reply"]["title"]
+    assert "Bob Reyes did not answer in time" in to_alice[0]["reply"]["text"]
+    update = by_kind[True]
+    assert any(f["label"] == "Escalated" and "Carol Diaz" in f["value"] for f in update["reply"]["fields"])
+    # Bob comes back late: he may still approve.
+    reply = _act(fresh_sessions, policy, clock, ActionId.APPROVE, str(request_id), BOB)
+    assert reply.text.startswith("Approved by Bob Reyes")
+
+
+def test_a_waiting_customer_escalates_in_minutes_and_gets_a_fallback_when_the_chain_runs_out(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    case_id, request_id = _over_limit(fresh_sessions, policy, clock)
+    _act(fresh_sessions, policy, clock, ActionId.CUSTOMER_WAITING, str(case_id), ALICE)
+    minutes = policy.approvals.customer_waiting_timeout_minutes
+    assert _request(fresh_sessions).due_at == clock.now() + timedelta(minutes=minutes)
+    approvers = []
+    for _ in range(2):  # Bob -> Carol -> Dana
+        clock.advance(minutes=minutes)
+        assert _escalate(fresh_sessions, policy, clock) == 1
+        approvers.append(_request(fresh_sessions).approver_id)
+    assert len(set(approvers)) == 2
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    clock.advance(minutes=minutes)
+    assert _escalate(fresh_sessions, policy, clock) == 0  # nobody above Dana
+    assert _escalate(fresh_sessions, policy, clock) == 0
+    assert [d.status for d in _kinds(fresh_sessions, "fallback_offer")] == ["pending"]
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    offered = _last(recorder)
+    assert offered["recipient"]["name"] == "Alice Park"
+    assert "no approver has answered yet" in offered["reply"]["title"]
+    items = offered["reply"]["items"]
+    assert items[0]["title"] == "Voucher: $15.00" and items[0]["button"]["value"] == f"{case_id}:2"
+    assert all(float(i["title"].split("$")[1]) <= 25 for i in items)
+    clock.advance(minutes=minutes)
+    _escalate(fresh_sessions, policy, clock)
+    assert len(_kinds(fresh_sessions, "fallback_offer")) == 1  # offered once
+    reply = _act(fresh_sessions, policy, clock, ActionId.APPROVE, str(request_id), DANA)
+    assert reply.text.startswith("Approved by Dana Okafor")
+
+
+def test_a_decided_request_is_not_escalated(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _, request_id = _over_limit(fresh_sessions, policy, clock)
+    _act(fresh_sessions, policy, clock, ActionId.APPROVE, str(request_id), BOB)
+    clock.advance(days=2)
+    assert _escalate(fresh_sessions, policy, clock) == 0
+
+
+# --- reminders and the digest -------------------------------------------------------------
+
+
+def test_an_old_open_case_gets_one_reminder_per_period_in_working_hours(fresh_sessions, policy) -> None:
+    clock = FakeClock()
+    case_id = _start(fresh_sessions, policy, clock)
+    age = timedelta(hours=policy.deliveries.open_case_reminder_hours)
+
+    def remind() -> int:
+        with fresh_sessions() as session:
+            added = escalations.remind_open_cases(session, policy, clock.now())
+            session.commit()
+            return added
+
+    clock.advance(hours=policy.deliveries.open_case_reminder_hours)
+    assert remind() == 0  # the reminder queued when the case was opened is on its way
+    clock.current = datetime(2026, 11, 17, 7, 0, tzinfo=UTC)  # Tuesday, 02:00 in New York
+    assert clock.current - age > _kinds(fresh_sessions, "reminder")[0].due_at
+    assert remind() == 1
+    assert remind() == 0
+    reminders = [d for d in _kinds(fresh_sessions, "reminder") if d.case_id == case_id]
+    assert len(reminders) == 2 and reminders[-1].due_at.hour == 14  # 09:00 EST
+
+
+def test_the_weekly_digest_counts_last_weeks_cases_once_per_week(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _start(fresh_sessions, policy, clock)
+    with fresh_sessions() as session:
+        open_late_delivery(session, policy, clock, severity="critical", customer_ref="ORD-2")
+    clock.advance(days=2)
+
+    def run() -> bool:
+        with fresh_sessions() as session:
+            added = digest.enqueue_weekly_digest(session, policy, clock.now())
+            session.commit()
+            return added
+
+    assert run() is True and run() is False
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    sent = _last(recorder)
+    assert sent["recipient"]["channel"] == "lessons" and sent["reply"]["text"].startswith("2 case(s)")
+    fields = {f["label"]: f["value"] for f in sent["reply"]["fields"]}
+    assert fields == {"Late or missed delivery · critical": "1", "Late or missed delivery · major": "1"}
+    clock.advance(days=7)
+    assert run() is True
+    with fresh_sessions() as session:
+        assert session.scalar(select(func.count()).where(Delivery.kind == "digest")) == 2
