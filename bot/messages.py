@@ -640,3 +640,28 @@ def unexpected(correlation_id: str) -> Reply:
 def details(values: dict[str, Any]) -> str:
     """Return a mapping as `key: value` lines (for terminal summaries)."""
     return "\n".join(f"{label(k)}: {v}" for k, v in values.items() if v)
+
+
+def recover_help(command: str = "/recover") -> Reply:
+    """Explain what the recover command does."""
+    return Reply(
+        title=f"How to use {command}",
+        fields=(
+            Field(f"{command} [what happened]", "Open a case; words like 'late' or '$80' fill in the form."),
+            Field(
+                f"{command} history CUSTOMER",
+                "A customer's earlier cases (by reference, email, phone or name).",
+            ),
+            Field(f"{command} help", "This help."),
+        ),
+        note="Your open cases, approvals waiting on you and your authority are on Mend's Home tab.",
+    )
+
+
+def slack_not_reachable(detail: str) -> Reply:
+    """Say that Mend could not show something in Slack, and what to do."""
+    return Reply(
+        title="Mend could not post there",
+        text=f"{detail}. Invite Mend to the channel (/invite @Mend) or use /recover in your DM with Mend.",
+        tone=Tone.WARNING,
+    )
