@@ -81,6 +81,25 @@ def chat(
         runtime.close()
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="the address to listen on")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="the port to listen on")] = 3000,
+) -> None:
+    """Serve Slack (/slack/events), Teams (/api/messages), /healthz and /metrics on one port."""
+    import asyncio
+
+    from adapters.server import serve as run_server
+
+    runtime = _runtime()
+    try:
+        asyncio.run(run_server(runtime, host=host, port=port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+
+
 @policy_app.command("check")
 def policy_check(file: Annotated[Path, typer.Argument(help="the policy YAML file")]) -> None:
     """Check a policy file and print every problem with its line and field."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from adapters.settings import Settings
+from adapters.slack.install import slack_metadata
 from alembic import context
 from db.models import Base
 from db.session import make_engine
 
 config = context.config
+# Mend's tables and the Slack install flow's (slack_sdk's SQLAlchemy stores).
+TARGET_METADATA = [Base.metadata, slack_metadata()]
 if config.config_file_name and config.attributes.get("configure_logging", True):
     from logging.config import fileConfig
 
@@ -19,7 +22,7 @@ def _url() -> str:
 
 
 def run_offline() -> None:
-    context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=TARGET_METADATA, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,7 +43,7 @@ def run_online() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=TARGET_METADATA,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -373,8 +373,11 @@ def request_card(
         fields.append(Field("Customer", "is waiting now"))
     if request.level > 0 and decision is None and request.status == "pending":
         fields.append(
-            Field("Escalated", f"to {people.get(request.approver_id or 0, 'the next approver')}; anyone "
-                  "with the authority may still decide")
+            Field(
+                "Escalated",
+                f"to {people.get(request.approver_id or 0, 'the next approver')}; anyone "
+                "with the authority may still decide",
+            )
         )
     category = category_label(case.category, policy)
     title = f"Approval needed: {case.ref} · {category} · {case.severity}"
@@ -699,4 +702,29 @@ def weekly_digest(summary: dict[str, Any], policy: Policy) -> Reply:
         text=f"{total} case(s) opened in the past week." if total else "No cases opened in the past week.",
         fields=fields,
         note="Counts only; no customer details.",
+    )
+
+
+def recover_help(command: str = "/recover") -> Reply:
+    """Explain what the recover command does."""
+    return Reply(
+        title=f"How to use {command}",
+        fields=(
+            Field(f"{command} [what happened]", "Open a case; words like 'late' or '$80' fill in the form."),
+            Field(
+                f"{command} history CUSTOMER",
+                "A customer's earlier cases (by reference, email, phone or name).",
+            ),
+            Field(f"{command} help", "This help."),
+        ),
+        note="Your open cases, approvals waiting on you and your authority are on Mend's Home tab.",
+    )
+
+
+def slack_not_reachable(detail: str) -> Reply:
+    """Say that Mend could not show something in Slack, and what to do."""
+    return Reply(
+        title="Mend could not post there",
+        text=f"{detail}. Invite Mend to the channel (/invite @Mend) or use /recover in your DM with Mend.",
+        tone=Tone.WARNING,
     )

@@ -1,0 +1,354 @@
+"""POST /slack/events: Bolt's AsyncApp with listeners that translate, call the core and render.
+
+Every listener acks first (Slack allows 3 s), then does database work in a worker
+thread, then calls the Web API. Modal submissions are the exception: their answer
+(close, update, or errors on a field) depends on the core, so it runs before the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.main import Runtime
+from adapters.slack import blocks, translate
+from adapters.slack.notifier import SlackNotifier, sent_ref, web_client
+from bot import actions, cases, deliveries, forms, messages
+from bot.errors import MendError
+from bot.ports import Notifier
+from bot.replies import ActionId, Form, Reply
+from db import queries
+from db.models import Platform
+
+log = logging.getLogger(__name__)
+
+_GIVING = {ActionId.GIVE_OPTION.value, ActionId.REQUEST_APPROVAL.value, ActionId.GIVE_AMOUNT.value}
+_MEND = re.compile(r"^mend_")
+
+
+@dataclass
+class SlackBot:
+    """The Slack edge of one Mend process: Bolt's app, the notifier and the listeners."""
+
+    runtime: Runtime
+    app: AsyncApp
+    notifier: SlackNotifier
+    # What the outbox is sent through after an action: this notifier, or the composition
+    # root's notifier that routes each delivery to its person's platform.
+    dispatch_through: Notifier | None = None
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    # --- /recover -------------------------------------------------------------------------
+
+    async def on_recover(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """Open the case modal at once; answer `help` and `history CUSTOMER` only to the asker."""
+        command = translate.parse_recover(body.get("text"))
+        if command.verb == "help":
+            help_reply = messages.recover_help(body.get("command") or "/recover")
+            await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
+            return
+        await ack()
+        actor = translate.actor_from(None, user_id=body.get("user_id"))
+        if command.verb == "history":
+            try:
+                reply = await asyncio.to_thread(self._history, actor, command.text)
+            except MendError as exc:
+                reply = messages.error(exc.message, field=exc.field)
+            await respond(
+                text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply), response_type="ephemeral"
+            )
+            return
+        policy = self.runtime.policy
+        form = forms.case_form(policy, forms.prefill_from_text(command.text, policy))
+        try:
+            await client.views_open(trigger_id=body["trigger_id"], view=blocks.render_form(form))
+        except SlackApiError as exc:
+            await self._tell(respond, client, body, messages.slack_not_reachable(_error(exc)))
+
+    # --- modals -------------------------------------------------------------------------
+
+    async def on_submit(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        """Carry out a modal: errors go back on their field, a next form replaces it, a reply is posted."""
+        view = body["view"]
+        action = view["callback_id"]
+        meta = blocks.view_metadata(view)
+        actor = translate.actor_from(body.get("user"))
+        key = translate.view_request_key(body)
+        try:
+            result = await asyncio.to_thread(
+                self._handle,
+                action,
+                str(meta.get("value", "")),
+                actor,
+                blocks.form_inputs(view),
+                key,
+                client.token,
+            )
+        except MendError as exc:
+            names = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
+            where = exc.field if exc.field in names else blocks.first_input(view)
+            await ack(response_action="errors", errors={where: exc.message[:150] or "Check this"})
+            return
+        except Exception:
+            correlation = uuid.uuid4().hex[:8]
+            log.exception("Slack form %s failed [%s]", action, correlation)
+            sorry = messages.unexpected(correlation)
+            await ack(
+                response_action="errors",
+                errors={blocks.first_input(view): f"{sorry.title}. Code {correlation}."},
+            )
+            return
+        if isinstance(result, Form):
+            await ack(response_action="update", view=blocks.render_form(result, metadata=meta))
+            return
+        await ack()
+        origin = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
+        await self._show(client, actor.user_id, result, origin, action, key, respond, body)
+        await self.dispatch()
+
+    # --- buttons -------------------------------------------------------------------------
+
+    async def on_click(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """Carry out a button: a form opens as a modal, a reply replaces the clicked message."""
+        await ack()
+        name = blocks.action_of(action["action_id"])
+        actor = translate.actor_from(body.get("user"))
+        key = translate.action_request_key(body, action)
+        origin = translate.message_location(body)
+        try:
+            result = await asyncio.to_thread(
+                self._handle, name, str(action.get("value", "")), actor, {}, key, client.token
+            )
+        except MendError as exc:
+            await self._tell(respond, client, body, messages.error(exc.message, field=exc.field))
+            return
+        except Exception:
+            correlation = uuid.uuid4().hex[:8]
+            log.exception("Slack action %s failed [%s]", name, correlation)
+            await self._tell(respond, client, body, messages.unexpected(correlation))
+            return
+        if isinstance(result, Form):
+            meta = {"channel": origin[0], "ts": origin[1]} if origin else {}
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks.render_form(result, metadata=meta)
+            )
+            return
+        await self._show(client, actor.user_id, result, origin, name, key, respond, body)
+        await self.dispatch()
+
+    # --- App Home --------------------------------------------------------------------------
+
+    async def on_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """Publish the Home tab: open cases, approvals waiting, authority and budget left."""
+        if event.get("tab", "home") != "home":
+            return
+        actor = translate.actor_from(None, user_id=event.get("user"))
+        reply = await asyncio.to_thread(self._my_cases, actor, client.token)
+        await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    async def _show(
+        self,
+        client: AsyncWebClient,
+        user_id: str,
+        reply: Reply,
+        origin: tuple[str, str] | None,
+        action: str,
+        key: str | None,
+        respond: AsyncRespond,
+        body: dict[str, Any],
+    ) -> None:
+        """Replace the message the person acted on, or DM them; remember an approval card."""
+        text, rendered = blocks.fallback_text(reply), blocks.render_reply(reply)
+        try:
+            if origin:
+                await client.chat_update(channel=origin[0], ts=origin[1], text=text, blocks=rendered)
+                channel, ts = origin
+            else:
+                response = await client.chat_postMessage(channel=user_id, text=text, blocks=rendered)
+                channel, ts = str(response["channel"]), str(response["ts"])
+        except SlackApiError as exc:
+            await self._tell(respond, client, body, messages.slack_not_reachable(_error(exc)))
+            return
+        if action in _GIVING and key:
+            where = sent_ref(channel, ts, translate.team_of(body) or None)
+            await asyncio.to_thread(self._remember_request_card, action, key, where)
+
+    async def _tell(
+        self, respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reply: Reply
+    ) -> None:
+        """Show a reply only the person sees: through response_url, else as a DM."""
+        text, rendered = blocks.fallback_text(reply), blocks.render_reply(reply)
+        try:
+            if body.get("response_url") or body.get("response_urls"):
+                await respond(text=text, blocks=rendered, response_type="ephemeral", replace_original=False)
+                return
+            user = (body.get("user") or {}).get("id") or body.get("user_id")
+            await client.chat_postMessage(channel=user, text=text, blocks=rendered)
+        except Exception:
+            log.exception("cannot tell a Slack user what went wrong: %s", text)
+
+    async def dispatch(self) -> None:
+        """Send what the outbox holds that is due now (approval requests, card updates, lessons)."""
+        rt = self.runtime
+        try:
+            await asyncio.to_thread(
+                deliveries.dispatch_due,
+                sessions=rt.sessions,
+                notifier=self.dispatch_through or self.notifier,
+                policy=rt.policy,
+                clock=rt.clock,
+            )
+        except Exception:  # the scheduler's pass retries; the user's action already succeeded
+            log.exception("dispatching deliveries after a Slack action failed")
+
+    def _known_actor(self, actor: Any, token: str | None) -> Any:
+        """Fill in the email and name of a person Mend has not met, so they link to the directory."""
+        with self.runtime.sessions() as session:
+            if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
+                return actor
+        try:
+            info = web_client(token, self.runtime.settings.slack_api_url).users_info(user=actor.user_id)
+        except Exception as exc:  # without the email the person is added with the default role
+            log.warning("users.info for %s failed: %s", actor.user_id, exc)
+            return actor
+        user = info.get("user") or {}
+        profile = user.get("profile") or {}
+        return translate.actor_from(
+            {
+                "id": actor.user_id,
+                "real_name": profile.get("real_name") or user.get("real_name") or actor.name,
+            },
+            email=profile.get("email"),
+        )
+
+    def _handle(
+        self, action: str, value: str, actor: Any, inputs: dict[str, str], key: str | None, token: str | None
+    ) -> Reply | Form:
+        rt = self.runtime
+        actor = self._known_actor(actor, token)
+        with rt.sessions() as session:
+            return actions.handle(
+                action,
+                value,
+                actor,
+                inputs,
+                session=session,
+                policy=rt.policy,
+                clock=rt.clock,
+                request_key=key,
+            )
+
+    def _history(self, actor: Any, query: str) -> Reply:
+        rt = self.runtime
+        with rt.sessions() as session:
+            return cases.customer_history(actor, query, session=session, policy=rt.policy, clock=rt.clock)
+
+    def _my_cases(self, actor: Any, token: str | None) -> Reply:
+        rt = self.runtime
+        actor = self._known_actor(actor, token)
+        with rt.sessions() as session:
+            return cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
+
+    def _remember_request_card(self, action: str, key: str, where: dict[str, Any]) -> None:
+        """Record the employee's 'sent for approval' message, so the decision updates it in place."""
+        rt = self.runtime
+        with rt.sessions() as session:
+            offer = queries.get_offer_by_request_key(session, key)
+            request = queries.get_pending_request(session, offer.case_id) if offer else None
+            if offer is None or request is None or request.offer_id != offer.id:
+                return
+            deliveries.remember_message(
+                session,
+                kind=deliveries.Kind.APPROVAL_REQUEST,
+                case_id=offer.case_id,
+                recipient_id=request.requested_by_id,
+                sent_ref=where,
+                now=rt.clock.now(),
+                request_id=request.id,
+            )
+            session.commit()
+
+
+def _error(exc: SlackApiError) -> str:
+    return f"Slack said {exc.response.get('error', 'an error')}"
+
+
+def register(bot: SlackBot) -> None:
+    """Register the listeners on Bolt's app."""
+    app = bot.app
+    app.command(re.compile(r"^/recover"))(bot.on_recover)
+    app.view_submission(_MEND)(bot.on_submit)
+    app.action(_MEND)(bot.on_click)
+    app.event("app_home_opened")(bot.on_home)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack request failed: %r (type %s)", error, body.get("type"))
+
+
+def slack_notifier(runtime: Runtime) -> SlackNotifier:
+    """Return the notifier that posts Mend's deliveries to Slack with the bot token."""
+    settings, policy = runtime.settings, runtime.policy
+    return SlackNotifier(
+        web_client(settings.slack_bot_token, settings.slack_api_url, retries=2),
+        channels={
+            deliveries.Channel.LESSONS.value: policy.broadcast.channel,
+            deliveries.Channel.APPROVALS.value: policy.approvals.channel,
+        },
+    )
+
+
+def slack_configured(runtime: Runtime) -> bool:
+    """Say whether Slack has what it needs: a signing secret and a bot token or OAuth client."""
+    s = runtime.settings
+    return bool(
+        s.slack_signing_secret and (s.slack_bot_token or (s.slack_client_id and s.slack_client_secret))
+    )
+
+
+def build_slack_bot(
+    runtime: Runtime, *, dispatch_through: Notifier | None = None, oauth_settings: Any = None
+) -> SlackBot:
+    """Wire Bolt's AsyncApp (one-workspace token, or the OAuth install flow), the notifier and listeners."""
+    settings = runtime.settings
+    logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLogger().level))
+    client_kwargs: dict[str, Any] = {}
+    if settings.slack_api_url:
+        client_kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+    app_kwargs: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret,
+        "process_before_response": False,
+        "logger": logging.getLogger("slack_bolt.mend"),
+    }
+    if oauth_settings is not None:
+        app_kwargs["oauth_settings"] = oauth_settings
+        app_kwargs["client"] = AsyncWebClient(**client_kwargs)
+    else:
+        app_kwargs["client"] = AsyncWebClient(token=settings.slack_bot_token, **client_kwargs)
+    app = AsyncApp(**app_kwargs)
+    bot = SlackBot(
+        runtime=runtime, app=app, notifier=slack_notifier(runtime), dispatch_through=dispatch_through
+    )
+    register(bot)
+    return bot

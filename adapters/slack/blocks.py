@@ -1,0 +1,180 @@
+"""Neutral replies and forms as Block Kit, and modal state back to form inputs. Pure: no SDK, no I/O.
+
+A button's `action_id` is Mend's action id (with `#n` appended when one actions
+block holds the same action twice, as Slack wants them unique) and its `value`
+the case, option or request id. A modal's `callback_id` is the form's action id,
+its `private_metadata` a JSON object with the form's value and where it was opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bot.replies import Button, Form, Input, InputKind, Reply, Style, Tone
+
+INPUT_ACTION = "value"
+TITLE_LIMIT = 24
+_TONE = {Tone.INFO: "", Tone.SUCCESS: ":white_check_mark: ", Tone.WARNING: ":warning: ", Tone.ERROR: ":x: "}
+
+
+def _plain(text: str, limit: int = 3000) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _cut(text, 3000) or " "}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def action_of(action_id: str) -> str:
+    """Return Mend's action id from a Slack `action_id` (which may carry a `#n` suffix)."""
+    return action_id.split("#", 1)[0]
+
+
+def _button(button: Button, suffix: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(button.label, 75),
+        "action_id": f"{button.action.value}{suffix}",
+        "value": button.value,
+    }
+    if button.style is not Style.DEFAULT:
+        element["style"] = button.style.value
+    return element
+
+
+def fallback_text(reply: Reply) -> str:
+    """Return the plain text Slack shows in notifications for a reply."""
+    return f"{reply.title}: {reply.text}" if reply.text else reply.title
+
+
+def render_reply(reply: Reply) -> list[dict[str, Any]]:
+    """Return a reply as blocks: title, text, fields, items with their buttons, note, buttons."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": _mrkdwn(f"{_TONE[reply.tone]}*{reply.title}*")}
+    ]
+    if reply.text:
+        blocks.append({"type": "section", "text": _mrkdwn(reply.text)})
+    for start in range(0, len(reply.fields), 10):
+        chunk = reply.fields[start : start + 10]
+        blocks.append(
+            {"type": "section", "fields": [_mrkdwn(f"*{f.label}*\n{_cut(f.value, 1900)}") for f in chunk]}
+        )
+    for item in reply.items:
+        section: dict[str, Any] = {
+            "type": "section",
+            "text": _mrkdwn(f"*{item.title}*" + (f"\n{item.detail}" if item.detail else "")),
+        }
+        if item.button:
+            section["accessory"] = _button(item.button)
+        blocks.append(section)
+    if reply.note:
+        blocks.append({"type": "context", "elements": [_mrkdwn(reply.note)]})
+    if reply.buttons:
+        seen: dict[str, int] = {}
+        elements = []
+        for button in reply.buttons[:25]:
+            count = seen.get(button.action.value, 0)
+            seen[button.action.value] = count + 1
+            elements.append(_button(button, f"#{count}" if count else ""))
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks[:50]
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": _plain(label, 75), "value": value}
+
+
+def _element(spec: Input, value: str | None) -> dict[str, Any]:
+    if spec.kind is InputKind.CHOICE:
+        element: dict[str, Any] = {
+            "type": "static_select",
+            "action_id": INPUT_ACTION,
+            "options": [_option(c.value, c.label) for c in spec.choices[:100]],
+        }
+        chosen = next((c for c in spec.choices if c.value == value), None)
+        if chosen is not None:
+            element["initial_option"] = _option(chosen.value, chosen.label)
+        if spec.placeholder:
+            element["placeholder"] = _plain(spec.placeholder, 150)
+        return element
+    element = {"type": "plain_text_input", "action_id": INPUT_ACTION}
+    if spec.kind is InputKind.LONG_TEXT:
+        element["multiline"] = True
+    if spec.max_length:
+        element["max_length"] = min(spec.max_length, 3000)
+    if spec.placeholder:
+        element["placeholder"] = _plain(spec.placeholder, 150)
+    if value:
+        element["initial_value"] = value
+    return element
+
+
+def render_form(form: Form, *, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return a form as a modal view whose submission comes back with the form's action and value."""
+    blocks: list[dict[str, Any]] = []
+    if form.intro:
+        blocks.append({"type": "section", "text": _mrkdwn(form.intro)})
+    if form.fields:
+        blocks.append(
+            {"type": "section", "fields": [_mrkdwn(f"*{f.label}*\n{f.value}") for f in form.fields]}
+        )
+    for spec in form.inputs:
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": spec.name,
+            "label": _plain(spec.label, 2000),
+            "optional": not spec.required,
+            "element": _element(spec, spec.initial),
+        }
+        if spec.hint:
+            block["hint"] = _plain(spec.hint, 2000)
+        blocks.append(block)
+    return {
+        "type": "modal",
+        "callback_id": form.action.value,
+        "private_metadata": json.dumps({"value": form.value, **(metadata or {})}),
+        "title": _plain(form.title, TITLE_LIMIT),
+        "submit": _plain(form.submit_label, TITLE_LIMIT),
+        "close": _plain("Cancel", TITLE_LIMIT),
+        "blocks": blocks,
+    }
+
+
+def render_home(reply: Reply) -> dict[str, Any]:
+    """Return a reply as the App Home tab."""
+    return {"type": "home", "blocks": render_reply(reply)[:100]}
+
+
+def form_inputs(view: Mapping[str, Any]) -> dict[str, str]:
+    """Return what was entered in a submitted modal, keyed by input name; empty inputs are ''."""
+    inputs: dict[str, str] = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        element = actions.get(INPUT_ACTION) or {}
+        if element.get("type") == "static_select":
+            inputs[block_id] = ((element.get("selected_option") or {}).get("value")) or ""
+        else:
+            inputs[block_id] = element.get("value") or ""
+    return inputs
+
+
+def view_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the private metadata Mend put in a modal (the form's value and where it came from)."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def first_input(view: Mapping[str, Any]) -> str | None:
+    """Return the block id of a modal's first input, where errors not tied to a field are shown."""
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input":
+            return str(block.get("block_id"))
+    return None

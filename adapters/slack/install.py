@@ -1,0 +1,100 @@
+"""Several workspaces: the OAuth install flow, with installations and states in Mend's own database.
+
+slack_sdk's SQLAlchemy stores are synchronous; Bolt's AsyncApp wants async ones,
+so thin wrappers run each call in a worker thread. Their tables are created by the
+alembic migration 0002 (`slack_metadata()` is what alembic compares against).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import MetaData
+
+from adapters.main import Runtime
+
+INSTALLATIONS_TABLE = "slack_installations"
+BOTS_TABLE = "slack_bots"
+STATES_TABLE = "slack_oauth_states"
+STATE_EXPIRATION_SECONDS = 600
+
+# Bot scopes Mend uses; docs/slack.md gives the reason for each, manifest.yml asks for them.
+BOT_SCOPES = ["commands", "chat:write", "users:read", "users:read.email"]
+
+
+def slack_metadata() -> MetaData:
+    """Return the tables slack_sdk's stores use, as the migrations must create them."""
+    metadata = MetaData()
+    SQLAlchemyInstallationStore.build_installations_table(metadata, INSTALLATIONS_TABLE)
+    SQLAlchemyInstallationStore.build_bots_table(metadata, BOTS_TABLE)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, STATES_TABLE)
+    return metadata
+
+
+class ThreadedInstallationStore(AsyncInstallationStore):
+    """slack_sdk's SQLAlchemy installation store, each call in a worker thread."""
+
+    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+        self.store = store
+
+    async def async_save(self, installation: Installation) -> None:
+        await asyncio.to_thread(self.store.save, installation)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        await asyncio.to_thread(self.store.save_bot, bot)
+
+    async def async_find_bot(self, **kwargs: Any) -> Bot | None:
+        return await asyncio.to_thread(lambda: self.store.find_bot(**kwargs))
+
+    async def async_find_installation(self, **kwargs: Any) -> Installation | None:
+        return await asyncio.to_thread(lambda: self.store.find_installation(**kwargs))
+
+    async def async_delete_bot(self, **kwargs: Any) -> None:
+        await asyncio.to_thread(lambda: self.store.delete_bot(**kwargs))
+
+    async def async_delete_installation(self, **kwargs: Any) -> None:
+        await asyncio.to_thread(lambda: self.store.delete_installation(**kwargs))
+
+
+class ThreadedStateStore(AsyncOAuthStateStore):
+    """slack_sdk's SQLAlchemy OAuth state store, each call in a worker thread."""
+
+    def __init__(self, store: SQLAlchemyOAuthStateStore) -> None:
+        self.store = store
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        return await asyncio.to_thread(self.store.issue)
+
+    async def async_consume(self, state: str) -> bool:
+        return await asyncio.to_thread(self.store.consume, state)
+
+
+def oauth_settings(runtime: Runtime) -> AsyncOAuthSettings | None:
+    """Return Bolt's OAuth settings on Mend's database, or None in one-workspace token mode."""
+    s = runtime.settings
+    if not (s.slack_client_id and s.slack_client_secret) or s.slack_bot_token:
+        return None
+    installations = SQLAlchemyInstallationStore(
+        client_id=s.slack_client_id,
+        engine=runtime.engine,
+        installations_table_name=INSTALLATIONS_TABLE,
+        bots_table_name=BOTS_TABLE,
+    )
+    states = SQLAlchemyOAuthStateStore(
+        expiration_seconds=STATE_EXPIRATION_SECONDS, engine=runtime.engine, table_name=STATES_TABLE
+    )
+    return AsyncOAuthSettings(
+        client_id=s.slack_client_id,
+        client_secret=s.slack_client_secret,
+        scopes=BOT_SCOPES,
+        installation_store=ThreadedInstallationStore(installations),
+        state_store=ThreadedStateStore(states),
+        state_expiration_seconds=STATE_EXPIRATION_SECONDS,
+    )

@@ -1,0 +1,86 @@
+"""`mend serve` as a process: it refuses a broken policy, and serves Slack, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import ClientSession
+
+from tests.slack.conftest import SECRET, SlackUser, wait_for
+from tests.slack.webapi import SlackWebApi
+from tests.test_cli import run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_refuses_to_start_on_a_broken_policy(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text("currency: dollars\n")
+    result = run(["serve", "--port", str(_free_port())], tmp_path, MEND_POLICY_FILE=str(bad))
+    assert result.returncode == 1
+    assert "The policy file is broken; Mend will not start" in result.stderr
+
+
+def test_serve_answers_health_metrics_and_a_signed_recover(tmp_path: Path) -> None:
+    asyncio.run(_serve(tmp_path))
+
+
+async def _serve(tmp_path: Path) -> None:
+    api = await SlackWebApi().start()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "MEND_"))}
+    env.update(
+        MEND_DATABASE_URL=f"sqlite:///{tmp_path / 'mend.db'}",
+        MEND_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_BOT_TOKEN="xoxb-mend-test",
+        MEND_SLACK_API_URL=api.url,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with ClientSession() as http:
+
+            async def healthy() -> int:
+                try:
+                    async with http.get(f"{base}/healthz") as response:
+                        return response.status
+                except OSError:
+                    return 0
+
+            for _ in range(300):
+                if await healthy() == 200 or process.poll() is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert await healthy() == 200, (
+                process.stderr.read().decode() if process.poll() is not None else ""
+            )
+            alice = SlackUser(f"{base}/slack/events", api, "UALICE", "alice")
+            assert await alice.recover("late parcel") == (200, "")
+            (opened,) = await wait_for(lambda: api.of("views.open"))
+            assert opened.args["view"]["callback_id"] == "mend_open_case"
+            async with http.get(f"{base}/metrics") as response:
+                text = await response.text()
+            assert 'mend_http_requests_total{route="/slack/events",method="POST",status="200"} 1' in text
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        await api.stop()
