@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.main import Runtime
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, sent_ref, web_client
-from bot import actions, cases, deliveries, forms, messages
+from bot import actions, cases, deliveries, dispatcher, forms, messages
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
@@ -213,7 +213,7 @@ class SlackBot:
         rt = self.runtime
         try:
             await asyncio.to_thread(
-                deliveries.dispatch_due,
+                dispatcher.dispatch_due,
                 sessions=rt.sessions,
                 notifier=self.dispatch_through or self.notifier,
                 policy=rt.policy,
