@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from adapters.main import Runtime
+from adapters.routing import RoutingNotifier
 from bot.ports import Notifier
 from db.models import Case, Delivery, DeliveryStatus
 
@@ -86,6 +87,7 @@ class Metrics:
 METRICS_KEY: web.AppKey[Metrics] = web.AppKey("mend_metrics")
 RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("mend_runtime")
 SLACK_KEY: web.AppKey[Any] = web.AppKey("mend_slack")
+NOTIFIER_KEY: web.AppKey[Notifier] = web.AppKey("mend_notifier")
 
 
 def _route_of(request: web.Request) -> str:
@@ -146,17 +148,24 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics_endpoint)
 
+    # Deliveries go to each person's own platform: the routing notifier learns the
+    # platforms' notifiers as they are mounted, Slack first, then Teams.
+    routing = RoutingNotifier({})
+    dispatch_through = notifier or routing
     from adapters.slack.app import slack_configured
 
     if slack_configured(runtime):
-        add_slack_routes(web_app, runtime, dispatch_through=notifier)
+        slack_bot = add_slack_routes(web_app, runtime, dispatch_through=dispatch_through)
+        routing.notifiers["slack"] = slack_bot.notifier
     else:
         log.info(
             "Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or the OAuth client) to serve it"
         )
     from adapters.teams.app import add_teams_routes
 
-    add_teams_routes(web_app, runtime, dispatch_through=notifier)
+    teams_bot = add_teams_routes(web_app, runtime, dispatch_through=dispatch_through)
+    routing.notifiers["teams"] = teams_bot.notifier
+    web_app[NOTIFIER_KEY] = dispatch_through
     return web_app
 
 
@@ -195,7 +204,12 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
 
 
 async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | None = None) -> None:
-    """Run the web app until cancelled; with SLACK_APP_TOKEN also Slack's Socket Mode on the same loop."""
+    """Run the web app and the delivery scheduler until cancelled.
+
+    With SLACK_APP_TOKEN set, Slack's Socket Mode runs on the same loop too.
+    """
+    from adapters.scheduler import start_scheduler
+
     web_app = build_web_app(runtime, notifier=notifier)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
@@ -204,6 +218,7 @@ async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | 
     log.warning(
         "Mend is serving on http://%s:%s (Slack: %s)", host, port, "on" if SLACK_KEY in web_app else "off"
     )
+    scheduler = start_scheduler(runtime, web_app[NOTIFIER_KEY])
     socket_mode = None
     bot = web_app.get(SLACK_KEY)
     if bot is not None and runtime.settings.slack_app_token:
@@ -215,6 +230,7 @@ async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | 
     try:
         await asyncio.Event().wait()
     finally:
+        scheduler.shutdown()
         if socket_mode is not None:
             await socket_mode.close_async()
         await runner.cleanup()

@@ -17,6 +17,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any
+    answered_id: str | None = None  # the activity id the connector gave a new message
 
     @property
     def conversation(self) -> str:
@@ -55,13 +56,14 @@ class RecordingConnector:
             if c.method == "PUT" and c.conversation == conversation and c.path.endswith(f"/{activity_id}")
         ]
 
-    async def _record(self, request: web.Request) -> None:
+    async def _record(self, request: web.Request, answered_id: str | None = None) -> None:
         body = await request.json() if request.can_read_body else None
-        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body, answered_id))
 
     async def _post(self, request: web.Request) -> web.Response:
-        await self._record(request)
-        return web.json_response({"id": f"activity-{next(self._ids)}"})
+        activity_id = f"activity-{next(self._ids)}"
+        await self._record(request, activity_id)
+        return web.json_response({"id": activity_id})
 
     async def _put(self, request: web.Request) -> web.Response:
         await self._record(request)
