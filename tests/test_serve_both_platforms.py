@@ -168,7 +168,9 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
         assert await approver.submit(approve, second_card.answered_id) == 202
         await wait_for(
             lambda: [
-                c for c in api.of("chat.update", ts=suggestion.where[1]) if f"Approved by {FULL_NAMES[second]}" in c.text
+                c
+                for c in api.of("chat.update", ts=suggestion.where[1])
+                if f"Approved by {FULL_NAMES[second]}" in c.text
             ]
         )
         told = await wait_for(
@@ -196,9 +198,7 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
         # the follow-up (4 h after a critical case) falls after 17:30 in New York: it waits for 09:00
         def follow_ups() -> list[Any]:
             return [
-                c
-                for c in api.of("chat.postMessage", channel="UALICE")
-                if "confirm it is fixed?" in c.text
+                c for c in api.of("chat.postMessage", channel="UALICE") if "confirm it is fixed?" in c.text
             ]
 
         with runtime.sessions() as session:
