@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -121,12 +122,15 @@ def run(admin_url: str, *, processes: int, count: int, batch: int, concurrency: 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MEND_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "adapters.relay", url, hook, "--until-empty"]
     command += ["--batch", str(batch), "--concurrency", str(concurrency)]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     workers = [
         subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(processes)
     ]
     reports = [json.loads(worker.communicate()[0]) for worker in workers]
     wall = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     server.shutdown()
     server.server_close()
     _drop(admin_url, url)
@@ -142,6 +146,7 @@ def run(admin_url: str, *, processes: int, count: int, batch: int, concurrency: 
         "per_second_window": distinct / window if window else 0.0,
         "duplicates": sum(n - 1 for n in server.titles.values() if n > 1),
         "lost": count - distinct,
+        "dispatcher_cpu_ms_per_delivery": 1000 * cpu / count,
     }
 
 
@@ -170,7 +175,9 @@ def main() -> None:
             f"{processes} process(es): {r['per_second_wall']:.0f}/s over {r['wall_seconds']:.2f} s wall "
             f"(start-up included), {r['per_second_window']:.0f}/s first to last request "
             f"({r['send_window_seconds']:.2f} s); sent per process {r['per_process']}; "
-            f"duplicates {r['duplicates']}, lost {r['lost']}"
+            f"duplicates {r['duplicates']}, lost {r['lost']}; "
+            f"dispatcher CPU {r['dispatcher_cpu_ms_per_delivery']:.2f} ms per delivery; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
     ratio_wall = results[2]["per_second_wall"] / results[1]["per_second_wall"]
     ratio_window = results[2]["per_second_window"] / results[1]["per_second_window"]

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.quiet_hours import location_of, next_working_time
@@ -73,6 +74,18 @@ def enqueue(
     )
     session.add(delivery)
     return delivery
+
+
+def enqueue_once(session: Session, kind: Kind, *, now: datetime, dedupe_key: str, **values: Any) -> bool:
+    """Add a delivery unless one with this dedupe key exists (here or from another replica)."""
+    if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            enqueue(session, kind, now=now, dedupe_key=dedupe_key, **values)
+    except IntegrityError:
+        return False  # another replica added it first; its row stands
+    return True
 
 
 def request_approval(

@@ -32,7 +32,7 @@ def enqueue_weekly_digest(session: Session, policy: object, now: datetime) -> bo
         .group_by(Case.category, Case.severity)
         .order_by(Case.category, Case.severity)
     ).all()
-    deliveries.enqueue(
+    return deliveries.enqueue_once(
         session,
         Kind.DIGEST,
         now=now,
@@ -42,5 +42,3 @@ def enqueue_weekly_digest(session: Session, policy: object, now: datetime) -> bo
         until=now.isoformat(),
         counts=[[category, severity, int(n)] for category, severity, n in rows],
     )
-    session.flush()
-    return True

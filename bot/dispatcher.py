@@ -16,9 +16,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deliveries import Kind
@@ -229,34 +229,75 @@ def _outcome(job: _Job, now: datetime, policy: Policy) -> dict[str, Any]:
 def _record(
     sessions: sessionmaker[Session], jobs: list[_Job], *, clock: Clock, policy: Policy, report: DispatchReport
 ) -> None:
-    """Record every outcome of a batch in one transaction, each only where its claim still holds."""
+    """Record a batch's outcomes in one transaction, each only where its claim still holds.
+
+    The rows still held (status `sending`, same attempt) are locked first, so no
+    other dispatcher can take one between that check and the update; then one
+    executemany UPDATE, still guarded by the claim, writes every outcome.
+    """
     now = clock.now()
+    ids = [job.id for job in jobs if not job.extra.get("lost")]
+    report.lost_claims += len(jobs) - len(ids)
+    if not ids:
+        return
     with sessions() as session:
+        held = {
+            row.id: row
+            for row in session.execute(
+                select(Delivery.id, Delivery.attempts, Delivery.due_at, Delivery.last_error)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+                .with_for_update()
+            ).all()
+        }
+        params: list[dict[str, Any]] = []
         for job in jobs:
+            row = held.get(job.id)
             if job.extra.get("lost"):
+                continue
+            if row is None or row.attempts != job.claim:
+                log.warning("delivery %s: claim %s expired before its outcome was kept", job.id, job.claim)
                 report.lost_claims += 1
                 continue
             values = _outcome(job, now, policy)
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == job.id,
-                    Delivery.status == DeliveryStatus.SENDING,
-                    Delivery.attempts == job.claim,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            params.append(
+                {
+                    "b_id": job.id,
+                    "b_claim": job.claim,
+                    "b_status": values["status"],
+                    "b_sent_ref": values.get("sent_ref"),
+                    "b_sent_at": values.get("sent_at"),
+                    "b_last_error": values.get("last_error", row.last_error),
+                    "b_due_at": values.get("due_at", row.due_at),
+                    "b_attempts": values.get("attempts", job.claim),
+                }
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                log.warning("delivery %s: claim %s expired before its outcome was kept", job.id, job.claim)
-                report.lost_claims += 1
-            elif job.error is None:
+            if job.error is None:
                 report.skipped += job.skipped
                 report.sent += not job.skipped
             elif values["status"] == DeliveryStatus.FAILED:
                 report.failed += 1
             else:
                 report.retried += 1
+        if params:
+            table = cast(Table, Delivery.__table__)
+            session.execute(
+                update(table)
+                .where(
+                    table.c.id == bindparam("b_id"),
+                    table.c.status == DeliveryStatus.SENDING,
+                    table.c.attempts == bindparam("b_claim"),
+                )
+                .values(
+                    status=bindparam("b_status"),
+                    sent_ref=bindparam("b_sent_ref"),
+                    sent_at=bindparam("b_sent_at"),
+                    last_error=bindparam("b_last_error"),
+                    due_at=bindparam("b_due_at"),
+                    attempts=bindparam("b_attempts"),
+                    lease_until=None,
+                ),
+                params,
+            )
         session.commit()
 
 

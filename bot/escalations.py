@@ -8,7 +8,6 @@ serialises writers), so a second pass or a second replica never sends twice.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +18,16 @@ from bot.cases import suggestion_for
 from bot.deliveries import Kind
 from bot.staff import effective_role, management_chain
 from db import queries
-from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, Platform, RequestStatus
+from db.models import (
+    ApprovalRequest,
+    Case,
+    CaseStatus,
+    Delivery,
+    Offer,
+    Platform,
+    RequestStatus,
+    Staff,
+)
 from policies.rules import SuggestedOption, can_approve
 from policies.schema import Policy
 
@@ -41,10 +49,10 @@ def escalate_overdue(session: Session, policy: Policy, now: datetime) -> int:
         if nxt is None:
             request.due_at = now + timeout_for(request, policy)
             if request.customer_waiting:
-                _enqueue_once(
+                deliveries.enqueue_once(
                     session,
-                    f"fallback:{request.id}",
                     Kind.FALLBACK_OFFER,
+                    dedupe_key=f"fallback:{request.id}",
                     now=now,
                     recipient_id=request.requested_by_id,
                     case_id=request.case_id,
@@ -56,19 +64,19 @@ def escalate_overdue(session: Session, policy: Policy, now: datetime) -> int:
         request.level += 1
         request.due_at = now + timeout_for(request, policy)
         key = f"escalate:{request.id}:{request.level}"
-        _enqueue_once(
+        deliveries.enqueue_once(
             session,
-            key,
             Kind.APPROVAL_REQUEST,
+            dedupe_key=key,
             now=now,
             recipient_id=nxt.id,
             case_id=request.case_id,
             request_id=request.id,
         )
-        _enqueue_once(
+        deliveries.enqueue_once(
             session,
-            f"{key}:employee",
             Kind.ESCALATED,
+            dedupe_key=f"{key}:employee",
             now=now,
             recipient_id=request.requested_by_id,
             case_id=request.case_id,
@@ -100,7 +108,9 @@ def timeout_for(request: ApprovalRequest, policy: Policy) -> timedelta:
     return timedelta(minutes=policy.approvals.timeout_minutes)
 
 
-def next_approver(session: Session, request: ApprovalRequest, offer: Offer, *, policy: Policy):
+def next_approver(
+    session: Session, request: ApprovalRequest, offer: Offer, *, policy: Policy
+) -> Staff | None:
     """Return the next manager above the current approver who may approve the offer, or None."""
     requester = queries.get_staff(session, request.requested_by_id)
     if requester is None or request.approver_id is None:
@@ -143,10 +153,10 @@ def remind_open_cases(session: Session, policy: Policy, now: datetime) -> int:
             continue  # one is already on its way, such as the one queued when the case was opened
         period = int((now - case.created_at) / age)
         due = deliveries.within_working_hours(session, case.opened_by_id, now, policy=policy)
-        added += _enqueue_once(
+        added += deliveries.enqueue_once(
             session,
-            f"reminder:{case.id}:{period}",
             Kind.REMINDER,
+            dedupe_key=f"reminder:{case.id}:{period}",
             now=now,
             due_at=due,
             recipient_id=case.opened_by_id,
@@ -154,11 +164,3 @@ def remind_open_cases(session: Session, policy: Policy, now: datetime) -> int:
         )
     session.flush()
     return added
-
-
-def _enqueue_once(session: Session, key: str, kind: Kind, *, now: datetime, **values: Any) -> bool:
-    """Queue a delivery unless one with this dedupe key exists; return whether it was added."""
-    if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key)) is not None:
-        return False
-    deliveries.enqueue(session, kind, now=now, dedupe_key=key, **values)
-    return True

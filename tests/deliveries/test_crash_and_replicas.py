@@ -111,3 +111,33 @@ def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessio
     finally:
         runtime.close()
     assert len(recorder.titles()) == 3
+
+
+def test_a_hanging_send_does_not_block_the_event_loop(fresh_sessions, recorder) -> None:
+    runtime = build_runtime(Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING"))
+    ticks = 0
+
+    async def scenario() -> None:
+        nonlocal ticks
+        handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
+        try:
+            recorder.hang.set()
+            _queue(runtime.sessions, 1)
+            handle.kick()
+            while not recorder.first_hang.is_set():
+                await asyncio.sleep(0.01)
+            for _ in range(20):  # the send hangs in its thread; the loop goes on serving
+                await asyncio.sleep(0.01)
+                ticks += 1
+            with runtime.sessions() as session:  # still mid-send: the pass did not hold the loop
+                assert session.scalars(select(Delivery.status)).all() == ["sending"]
+        finally:
+            recorder.hang.clear()
+            recorder.release.set()
+            handle.shutdown()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 30))
+    finally:
+        runtime.close()
+    assert ticks == 20 and len(recorder.hung) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -156,3 +157,23 @@ def test_a_claim_takes_no_more_rows_than_its_batch(fresh_sessions, policy) -> No
     statuses = [row.status for row in _rows(fresh_sessions)]
     assert len(claims) == 10 and statuses.count("sending") == 10 and statuses.count("pending") == 20
     assert all(attempt == 1 for _, attempt in claims)
+
+
+def test_a_send_that_outlives_its_lease_does_not_overwrite_the_new_claim(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    recorder.hang.set()
+    reports: list[dispatcher.DispatchReport] = []
+    slow = threading.Thread(target=lambda: reports.append(_dispatch(fresh_sessions, policy, clock, recorder)))
+    slow.start()
+    assert recorder.first_hang.wait(30)
+    clock.advance(minutes=2)  # the lease runs out while the send hangs; another dispatcher claims it
+    with fresh_sessions() as session:
+        assert [attempt for _, attempt in dispatcher.claim_batch(session, now=clock.now(), limit=5)] == [2]
+    recorder.release.set()  # the hung send now fails (the connection closes without an answer)
+    slow.join(30)
+    assert reports[0].lost_claims == 1 and reports[0].retried == 0
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "sending" and row.attempts == 2 and row.last_error is None

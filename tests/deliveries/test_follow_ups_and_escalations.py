@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -276,3 +277,26 @@ def test_the_weekly_digest_counts_last_weeks_cases_once_per_week(fresh_sessions,
     assert run() is True
     with fresh_sessions() as session:
         assert session.scalar(select(func.count()).where(Delivery.kind == "digest")) == 2
+
+
+def test_two_replicas_queueing_the_digest_at_the_same_moment_queue_it_once(
+    fresh_sessions, policy, dialect
+) -> None:
+    if dialect == "sqlite":
+        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite serialises them")
+    now = FakeClock().now()
+    first, second = fresh_sessions(), fresh_sessions()
+    assert digest.enqueue_weekly_digest(first, policy, now) is True  # not committed yet
+    results: list[bool] = []
+    racer = threading.Thread(target=lambda: results.append(digest.enqueue_weekly_digest(second, policy, now)))
+    racer.start()
+    racer.join(0.5)
+    assert racer.is_alive()  # waits on the first replica's uncommitted row
+    first.commit()
+    racer.join(30)
+    second.commit()
+    first.close()
+    second.close()
+    assert results == [False]
+    with fresh_sessions() as session:
+        assert session.scalar(select(func.count()).where(Delivery.kind == "digest")) == 1
