@@ -181,7 +181,7 @@ async def drive(url: str, make_body, *, seconds: float, concurrency: int) -> dic
                 async with http.post(url, data=body.encode(), headers=headers) as response:
                     await response.read()
                     ok = response.status == 200
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 ok = False
             if ok:
                 latencies.append(time.perf_counter() - started)
@@ -279,7 +279,8 @@ async def _measure(base: str, seconds: float, concurrency: int) -> dict[str, dic
 def _line(label: str, figures: dict[str, float], bare: dict[str, float]) -> str:
     ratio = figures["rps"] / bare["rps"] if bare["rps"] else float("nan")
     return (
-        f"  {label:<28} {figures['rps']:8.0f} req/s  p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms"
+        f"  {label:<28} {figures['rps']:8.0f} req/s"
+        f"  p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms"
         f"  errors {figures['errors']:.0f}  ratio to bare {ratio:6.0%}"
     )
 
