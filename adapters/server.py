@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from sqlalchemy import func, select, text
 
 from adapters.main import Runtime
@@ -185,6 +185,17 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
         bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
+    async def open_http(_app: web.Application) -> None:
+        # One connection pool for every Web API call, not a new session (and connection) per call.
+        bot.app.client.session = ClientSession(timeout=ClientTimeout(total=30))
+
+    async def close_http(_app: web.Application) -> None:
+        session = bot.app.client.session
+        if session is not None:
+            await session.close()
+
+    web_app.on_startup.append(open_http)
+    web_app.on_cleanup.append(close_http)
     web_app.router.add_post(SLACK_EVENTS_PATH, events)
     if settings is not None:
 

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 _GIVING = {ActionId.GIVE_OPTION.value, ActionId.REQUEST_APPROVAL.value, ActionId.GIVE_AMOUNT.value}
 _MEND = re.compile(r"^mend_")
+# Opening or showing a case only schedules deliveries for later (the scheduler sends those):
+# no dispatch pass, which on SQLite would queue behind every other writer.
+_NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
 
 
 @dataclass
@@ -116,7 +119,8 @@ class SlackBot:
         await ack()
         origin = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
         await self._show(client, actor.user_id, result, origin, action, key, respond, body)
-        await self.dispatch()
+        if action not in _NOTHING_DUE:
+            await self.dispatch()
 
     # --- buttons -------------------------------------------------------------------------
 
@@ -153,7 +157,8 @@ class SlackBot:
             )
             return
         await self._show(client, actor.user_id, result, origin, name, key, respond, body)
-        await self.dispatch()
+        if name not in _NOTHING_DUE:
+            await self.dispatch()
 
     # --- App Home --------------------------------------------------------------------------
 
@@ -222,11 +227,10 @@ class SlackBot:
         except Exception:  # the scheduler's pass retries; the user's action already succeeded
             log.exception("dispatching deliveries after a Slack action failed")
 
-    def _known_actor(self, actor: Any, token: str | None) -> Any:
+    def _known_actor(self, actor: Any, token: str | None, session: Any) -> Any:
         """Fill in the email and name of a person Mend has not met, so they link to the directory."""
-        with self.runtime.sessions() as session:
-            if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
-                return actor
+        if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
+            return actor
         try:
             info = web_client(token, self.runtime.settings.slack_api_url).users_info(user=actor.user_id)
         except Exception as exc:  # without the email the person is added with the default role
@@ -246,8 +250,8 @@ class SlackBot:
         self, action: str, value: str, actor: Any, inputs: dict[str, str], key: str | None, token: str | None
     ) -> Reply | Form:
         rt = self.runtime
-        actor = self._known_actor(actor, token)
         with rt.sessions() as session:
+            actor = self._known_actor(actor, token, session)
             return actions.handle(
                 action,
                 value,
@@ -266,8 +270,8 @@ class SlackBot:
 
     def _my_cases(self, actor: Any, token: str | None) -> Reply:
         rt = self.runtime
-        actor = self._known_actor(actor, token)
         with rt.sessions() as session:
+            actor = self._known_actor(actor, token, session)
             return cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
 
     def _remember_request_card(self, action: str, key: str, where: dict[str, Any]) -> None:
