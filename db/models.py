@@ -188,7 +188,8 @@ class Offer(Base):
     __table_args__ = (
         _enum_check("status", "status", OfferStatus),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
-        Index("ix_offers_authorised_by_id_granted_at", "authorised_by_id", "granted_at"),
+        # What a person gave this period (their budget) is read on every suggestion.
+        Index("ix_offers_given_by_id_granted_at", "given_by_id", "granted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
