@@ -1,4 +1,4 @@
-"""`mend serve` as a process: it refuses a broken policy, and serves Slack, /healthz and /metrics."""
+"""`mend serve` as a process: it refuses a broken policy, and serves Slack, Teams, /healthz and /metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from aiohttp import ClientSession
 
 from tests.slack.conftest import SECRET, SlackUser, wait_for
 from tests.slack.webapi import SlackWebApi
+from tests.teams.conftest import TeamsUser, find_action
+from tests.teams.connector import RecordingConnector
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +34,13 @@ def test_serve_refuses_to_start_on_a_broken_policy(tmp_path: Path) -> None:
     assert "The policy file is broken; Mend will not start" in result.stderr
 
 
-def test_serve_answers_health_metrics_and_a_signed_recover(tmp_path: Path) -> None:
+def test_serve_answers_health_metrics_slack_and_teams(tmp_path: Path) -> None:
     asyncio.run(_serve(tmp_path))
 
 
 async def _serve(tmp_path: Path) -> None:
     api = await SlackWebApi().start()
+    connector = await RecordingConnector().start()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "MEND_"))}
     env.update(
@@ -80,7 +83,14 @@ async def _serve(tmp_path: Path) -> None:
             async with http.get(f"{base}/metrics") as response:
                 text = await response.text()
             assert 'mend_http_requests_total{route="/slack/events",method="POST",status="200"} 1' in text
+
+            # the same process answers Teams: `recover` in a personal chat gets the case form
+            bob = TeamsUser(f"{base}/api/messages", connector, "aad-bob", "Bob Reyes")
+            assert await bob.say("recover") == 202
+            (form,) = await wait_for(lambda: connector.posts(bob.conversation))
+            find_action(form.card, "Get suggestion")
     finally:
         process.terminate()
         process.wait(timeout=20)
         await api.stop()
+        await connector.stop()
