@@ -74,9 +74,10 @@ def test_the_follow_up_comes_after_the_policys_hours_inside_working_hours(
     clock.advance(minutes=1)
     _dispatch(fresh_sessions, policy, clock, recorder)
     asked = _last(recorder)
-    assert asked["recipient"]["name"] == "Alice Park" and "did Jane Doe confirm it is fixed?" in asked[
-        "reply"
-    ]["title"]
+    assert (
+        asked["recipient"]["name"] == "Alice Park"
+        and "did Jane Doe confirm it is fixed?" in asked["reply"]["title"]
+    )
     labels = [b["label"] for b in asked["reply"]["buttons"]]
     assert labels == ["Yes, fixed", "Still unhappy", "Could not reach"]
     assert "EST" in asked["reply"]["text"]  # the resolution time, in Alice's zone
