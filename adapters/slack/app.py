@@ -8,9 +8,11 @@ thread, then calls the Web API. Modal submissions are the exception: their answe
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +49,13 @@ class SlackBot:
     # What the outbox is sent through after an action: this notifier, or the composition
     # root's notifier that routes each delivery to its person's platform.
     dispatch_through: Notifier | None = None
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Where use cases run: on SQLite one thread, as its writers queue for one lock anyway and a
+    # queue in Python is fairer and quicker than SQLite's busy-wait; elsewhere asyncio's default pool.
+    executor: ThreadPoolExecutor | None = field(default=None)
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        """Run blocking database work off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
 
     # --- /recover -------------------------------------------------------------------------
 
@@ -64,7 +72,7 @@ class SlackBot:
         actor = translate.actor_from(None, user_id=body.get("user_id"))
         if command.verb == "history":
             try:
-                reply = await asyncio.to_thread(self._history, actor, command.text)
+                reply = await self._run(self._history, actor, command.text)
             except MendError as exc:
                 reply = messages.error(exc.message, field=exc.field)
             await respond(
@@ -90,7 +98,7 @@ class SlackBot:
         actor = translate.actor_from(body.get("user"))
         key = translate.view_request_key(body)
         try:
-            result = await asyncio.to_thread(
+            result = await self._run(
                 self._handle,
                 action,
                 str(meta.get("value", "")),
@@ -139,7 +147,7 @@ class SlackBot:
         key = translate.action_request_key(body, action)
         origin = translate.message_location(body)
         try:
-            result = await asyncio.to_thread(
+            result = await self._run(
                 self._handle, name, str(action.get("value", "")), actor, {}, key, client.token
             )
         except MendError as exc:
@@ -167,7 +175,7 @@ class SlackBot:
         if event.get("tab", "home") != "home":
             return
         actor = translate.actor_from(None, user_id=event.get("user"))
-        reply = await asyncio.to_thread(self._my_cases, actor, client.token)
+        reply = await self._run(self._my_cases, actor, client.token)
         await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
 
     # --- helpers ---------------------------------------------------------------------------
@@ -197,7 +205,7 @@ class SlackBot:
             return
         if action in _GIVING and key:
             where = sent_ref(channel, ts, translate.team_of(body) or None)
-            await asyncio.to_thread(self._remember_request_card, action, key, where)
+            await self._run(self._remember_request_card, action, key, where)
 
     async def _tell(
         self, respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reply: Reply
