@@ -36,6 +36,8 @@ _GIVING = {ActionId.GIVE_OPTION.value, ActionId.REQUEST_APPROVAL.value, ActionId
 _MEND = re.compile(r"^mend_")
 # Opening or showing a case only schedules deliveries for later (the scheduler sends those):
 # no dispatch pass, which on SQLite would queue behind every other writer.
+# Slack waits 3 s for a modal's answer; past this the modal is closed and the outcome sent as a DM.
+SUBMIT_WAIT_SECONDS = 2.5
 _NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
 
 
@@ -97,8 +99,8 @@ class SlackBot:
         meta = blocks.view_metadata(view)
         actor = translate.actor_from(body.get("user"))
         key = translate.view_request_key(body)
-        try:
-            result = await self._run(
+        work = asyncio.ensure_future(
+            self._run(
                 self._handle,
                 action,
                 str(meta.get("value", "")),
@@ -107,6 +109,14 @@ class SlackBot:
                 key,
                 client.token,
             )
+        )
+        try:
+            result = await asyncio.wait_for(asyncio.shield(work), SUBMIT_WAIT_SECONDS)
+        except TimeoutError:
+            # Slack gives up after 3 s: close the modal now, and tell the outcome in a DM.
+            await ack()
+            await self._finish_late(work, client, actor.user_id, meta, action, key, respond, body)
+            return
         except MendError as exc:
             names = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
             where = exc.field if exc.field in names else blocks.first_input(view)
@@ -129,6 +139,32 @@ class SlackBot:
         await self._show(client, actor.user_id, result, origin, action, key, respond, body)
         if action not in _NOTHING_DUE:
             await self.dispatch()
+
+    async def _finish_late(
+        self,
+        work: asyncio.Future[Any],
+        client: AsyncWebClient,
+        user_id: str,
+        meta: dict[str, Any],
+        action: str,
+        key: str,
+        respond: AsyncRespond,
+        body: dict[str, Any],
+    ) -> None:
+        """Show the outcome of a submission that outlasted Slack's 3 s, as a message to the person."""
+        try:
+            result = await work
+        except MendError as exc:
+            result = messages.error(exc.message, field=exc.field)
+        except Exception:
+            correlation = uuid.uuid4().hex[:8]
+            log.exception("Slack form %s failed [%s]", action, correlation)
+            result = messages.unexpected(correlation)
+        if isinstance(result, Form):
+            result = messages.error(messages.form_too_slow())
+        origin = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
+        await self._show(client, user_id, result, origin, action, key, respond, body)
+        await self.dispatch()
 
     # --- buttons -------------------------------------------------------------------------
 
