@@ -54,6 +54,8 @@ class SlackBot:
     # Where use cases run: on SQLite one thread, as its writers queue for one lock anyway and a
     # queue in Python is fairer and quicker than SQLite's busy-wait; elsewhere asyncio's default pool.
     executor: ThreadPoolExecutor | None = field(default=None)
+    # Slack users already linked to a staff member: no lookup on each of their requests.
+    _linked: set[str] = field(default_factory=set)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         """Run blocking database work off the event loop."""
@@ -273,7 +275,10 @@ class SlackBot:
 
     def _known_actor(self, actor: Any, token: str | None, session: Any) -> Any:
         """Fill in the email and name of a person Mend has not met, so they link to the directory."""
+        if actor.user_id in self._linked:
+            return actor
         if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
+            self._linked.add(actor.user_id)
             return actor
         try:
             info = web_client(token, self.runtime.settings.slack_api_url).users_info(user=actor.user_id)
