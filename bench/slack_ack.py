@@ -5,6 +5,7 @@ and a bare slack-bolt aiohttp app, each as its own process; drives each with sig
 requests from `--concurrency` connections for `--seconds`; prints throughput, p50
 and p99 of the /recover ack and of the case-open round trip (view_submission ->
 response, including Mend's database write), and each as a ratio to the bare app.
+Each server first gets the same one-second warm-up, which is not counted.
 
     .venv/bin/python bench/slack_ack.py [--seconds 10] [--concurrency 16] [--skip-postgres]
 """
@@ -31,6 +32,7 @@ SECRET = "bench-signing-secret"
 TEAM = "TBENCH"
 POSTGRES_URL = os.environ.get("MEND_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 USERS = 16
+WARM_UP_SECONDS = 1.0
 
 
 def _free_port() -> int:
@@ -271,6 +273,9 @@ def _drop_postgres(database_url: str) -> None:
 
 async def _measure(base: str, seconds: float, concurrency: int) -> dict[str, dict[str, float]]:
     url = f"{base}/slack/events"
+    # The same short warm-up for every server (first connections, SQL compilation caches), not counted.
+    await drive(url, command_body, seconds=WARM_UP_SECONDS, concurrency=concurrency)
+    await drive(url, submission_body, seconds=WARM_UP_SECONDS, concurrency=concurrency)
     ack = await drive(url, command_body, seconds=seconds, concurrency=concurrency)
     case_open = await drive(url, submission_body, seconds=seconds, concurrency=concurrency)
     return {"ack": ack, "case_open": case_open}

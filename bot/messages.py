@@ -728,3 +728,8 @@ def slack_not_reachable(detail: str) -> Reply:
         text=f"{detail}. Invite Mend to the channel (/invite @Mend) or use /recover in your DM with Mend.",
         tone=Tone.WARNING,
     )
+
+
+def form_too_slow() -> str:
+    """Say that a next form could not be shown in time, and what to do."""
+    return "Mend took too long to show the next form; click the button again."

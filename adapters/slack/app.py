@@ -8,9 +8,11 @@ thread, then calls the Web API. Modal submissions are the exception: their answe
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,8 @@ _GIVING = {ActionId.GIVE_OPTION.value, ActionId.REQUEST_APPROVAL.value, ActionId
 _MEND = re.compile(r"^mend_")
 # Opening or showing a case only schedules deliveries for later (the scheduler sends those):
 # no dispatch pass, which on SQLite would queue behind every other writer.
+# Slack waits 3 s for a modal's answer; past this the modal is closed and the outcome sent as a DM.
+SUBMIT_WAIT_SECONDS = 2.5
 _NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
 
 
@@ -47,7 +51,15 @@ class SlackBot:
     # What the outbox is sent through after an action: this notifier, or the composition
     # root's notifier that routes each delivery to its person's platform.
     dispatch_through: Notifier | None = None
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Where use cases run: on SQLite one thread, as its writers queue for one lock anyway and a
+    # queue in Python is fairer and quicker than SQLite's busy-wait; elsewhere asyncio's default pool.
+    executor: ThreadPoolExecutor | None = field(default=None)
+    # Slack users already linked to a staff member: no lookup on each of their requests.
+    _linked: set[str] = field(default_factory=set)
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        """Run blocking database work off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
 
     # --- /recover -------------------------------------------------------------------------
 
@@ -64,7 +76,7 @@ class SlackBot:
         actor = translate.actor_from(None, user_id=body.get("user_id"))
         if command.verb == "history":
             try:
-                reply = await asyncio.to_thread(self._history, actor, command.text)
+                reply = await self._run(self._history, actor, command.text)
             except MendError as exc:
                 reply = messages.error(exc.message, field=exc.field)
             await respond(
@@ -89,8 +101,8 @@ class SlackBot:
         meta = blocks.view_metadata(view)
         actor = translate.actor_from(body.get("user"))
         key = translate.view_request_key(body)
-        try:
-            result = await asyncio.to_thread(
+        work = asyncio.ensure_future(
+            self._run(
                 self._handle,
                 action,
                 str(meta.get("value", "")),
@@ -99,6 +111,14 @@ class SlackBot:
                 key,
                 client.token,
             )
+        )
+        try:
+            result = await asyncio.wait_for(asyncio.shield(work), SUBMIT_WAIT_SECONDS)
+        except TimeoutError:
+            # Slack gives up after 3 s: close the modal now, and tell the outcome in a DM.
+            await ack()
+            await self._finish_late(work, client, actor.user_id, meta, action, key, respond, body)
+            return
         except MendError as exc:
             names = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
             where = exc.field if exc.field in names else blocks.first_input(view)
@@ -122,6 +142,32 @@ class SlackBot:
         if action not in _NOTHING_DUE:
             await self.dispatch()
 
+    async def _finish_late(
+        self,
+        work: asyncio.Future[Any],
+        client: AsyncWebClient,
+        user_id: str,
+        meta: dict[str, Any],
+        action: str,
+        key: str,
+        respond: AsyncRespond,
+        body: dict[str, Any],
+    ) -> None:
+        """Show the outcome of a submission that outlasted Slack's 3 s, as a message to the person."""
+        try:
+            result = await work
+        except MendError as exc:
+            result = messages.error(exc.message, field=exc.field)
+        except Exception:
+            correlation = uuid.uuid4().hex[:8]
+            log.exception("Slack form %s failed [%s]", action, correlation)
+            result = messages.unexpected(correlation)
+        if isinstance(result, Form):
+            result = messages.error(messages.form_too_slow())
+        origin = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
+        await self._show(client, user_id, result, origin, action, key, respond, body)
+        await self.dispatch()
+
     # --- buttons -------------------------------------------------------------------------
 
     async def on_click(
@@ -139,7 +185,7 @@ class SlackBot:
         key = translate.action_request_key(body, action)
         origin = translate.message_location(body)
         try:
-            result = await asyncio.to_thread(
+            result = await self._run(
                 self._handle, name, str(action.get("value", "")), actor, {}, key, client.token
             )
         except MendError as exc:
@@ -167,7 +213,7 @@ class SlackBot:
         if event.get("tab", "home") != "home":
             return
         actor = translate.actor_from(None, user_id=event.get("user"))
-        reply = await asyncio.to_thread(self._my_cases, actor, client.token)
+        reply = await self._run(self._my_cases, actor, client.token)
         await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
 
     # --- helpers ---------------------------------------------------------------------------
@@ -197,7 +243,7 @@ class SlackBot:
             return
         if action in _GIVING and key:
             where = sent_ref(channel, ts, translate.team_of(body) or None)
-            await asyncio.to_thread(self._remember_request_card, action, key, where)
+            await self._run(self._remember_request_card, action, key, where)
 
     async def _tell(
         self, respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reply: Reply
@@ -229,7 +275,10 @@ class SlackBot:
 
     def _known_actor(self, actor: Any, token: str | None, session: Any) -> Any:
         """Fill in the email and name of a person Mend has not met, so they link to the directory."""
+        if actor.user_id in self._linked:
+            return actor
         if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
+            self._linked.add(actor.user_id)
             return actor
         try:
             info = web_client(token, self.runtime.settings.slack_api_url).users_info(user=actor.user_id)

@@ -178,3 +178,21 @@ def test_health_and_metrics_answer(make_runtime):
             assert 'mend_http_request_seconds_count{route="/slack/events"} 2' in text
 
     asyncio.run(run())
+
+
+def test_a_submission_slower_than_slacks_wait_closes_the_modal_and_arrives_as_a_dm(make_runtime, monkeypatch):
+    import adapters.slack.app as slack_app
+
+    monkeypatch.setattr(slack_app, "SUBMIT_WAIT_SECONDS", 0)
+
+    async def run():
+        async with slack_server(make_runtime) as (endpoint, api, runtime):
+            load_staff(runtime)
+            alice = SlackUser(endpoint, api, "UALICE", "alice")
+            view = await _open_modal(api, alice)
+            assert await alice.submit(view, **CASE) == (200, "")
+            (suggestion,) = await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            assert "Say this" in suggestion.text
+            assert _count(runtime, Case) == 1
+
+    asyncio.run(run())
