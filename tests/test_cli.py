@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from db import migrate
 from db.models import ApprovalDecision, AuditEvent, Case, Delivery, Offer
 from db.session import make_engine, make_sessions
 from policies.loader import DEFAULT_POLICY
@@ -146,6 +147,6 @@ def test_staff_import_and_doctor(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "missing column(s) email, role, manager, location" in bad.stderr
     doctor = run(["doctor"], tmp_path, SLACK_BOT_TOKEN="xoxp-wrong")
     assert doctor.returncode == 1
-    assert "[ok  ] schema: at 0002" in doctor.stdout
+    assert f"[ok  ] schema: at {migrate.head_revision()}" in doctor.stdout
     assert "SLACK_SIGNING_SECRET is missing" in doctor.stdout
     assert "SLACK_BOT_TOKEN should start with xoxb-" in doctor.stdout
