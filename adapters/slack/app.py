@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.main import Runtime
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, sent_ref, web_client
-from bot import actions, cases, deliveries, dispatcher, forms, messages
+from bot import actions, cases, deliveries, dispatcher, forms, messages, staff
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
@@ -56,6 +56,8 @@ class SlackBot:
     executor: ThreadPoolExecutor | None = field(default=None)
     # Slack users already linked to a staff member: no lookup on each of their requests.
     _linked: set[str] = field(default_factory=set)
+    # The workspace each Slack user was last seen in, as stored on their identity.
+    _placed: dict[str, str] = field(default_factory=dict)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         """Run blocking database work off the event loop."""
@@ -110,6 +112,7 @@ class SlackBot:
                 blocks.form_inputs(view),
                 key,
                 client.token,
+                translate.team_of(body) or None,
             )
         )
         try:
@@ -186,7 +189,14 @@ class SlackBot:
         origin = translate.message_location(body)
         try:
             result = await self._run(
-                self._handle, name, str(action.get("value", "")), actor, {}, key, client.token
+                self._handle,
+                name,
+                str(action.get("value", "")),
+                actor,
+                {},
+                key,
+                client.token,
+                translate.team_of(body) or None,
             )
         except MendError as exc:
             await self._tell(respond, client, body, messages.error(exc.message, field=exc.field))
@@ -208,12 +218,12 @@ class SlackBot:
 
     # --- App Home --------------------------------------------------------------------------
 
-    async def on_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         """Publish the Home tab: open cases, approvals waiting, authority and budget left."""
         if event.get("tab", "home") != "home":
             return
         actor = translate.actor_from(None, user_id=event.get("user"))
-        reply = await self._run(self._my_cases, actor, client.token)
+        reply = await self._run(self._my_cases, actor, client.token, translate.team_of(body) or None)
         await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
 
     # --- helpers ---------------------------------------------------------------------------
@@ -296,12 +306,19 @@ class SlackBot:
         )
 
     def _handle(
-        self, action: str, value: str, actor: Any, inputs: dict[str, str], key: str | None, token: str | None
+        self,
+        action: str,
+        value: str,
+        actor: Any,
+        inputs: dict[str, str],
+        key: str | None,
+        token: str | None,
+        team: str | None = None,
     ) -> Reply | Form:
         rt = self.runtime
         with rt.sessions() as session:
             actor = self._known_actor(actor, token, session)
-            return actions.handle(
+            result = actions.handle(
                 action,
                 value,
                 actor,
@@ -311,17 +328,30 @@ class SlackBot:
                 clock=rt.clock,
                 request_key=key,
             )
+            self._place(session, actor, team)
+            return result
+
+    def _place(self, session: Any, actor: Any, team: str | None) -> None:
+        """Store the workspace a person uses Mend from: later deliveries need its token."""
+        if team and self._placed.get(actor.user_id) != team:
+            rt = self.runtime
+            staff.remember_address(
+                actor, {"team_id": team}, session=session, policy=rt.policy, clock=rt.clock
+            )
+            self._placed[actor.user_id] = team
 
     def _history(self, actor: Any, query: str) -> Reply:
         rt = self.runtime
         with rt.sessions() as session:
             return cases.customer_history(actor, query, session=session, policy=rt.policy, clock=rt.clock)
 
-    def _my_cases(self, actor: Any, token: str | None) -> Reply:
+    def _my_cases(self, actor: Any, token: str | None, team: str | None = None) -> Reply:
         rt = self.runtime
         with rt.sessions() as session:
             actor = self._known_actor(actor, token, session)
-            return cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
+            reply = cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
+            self._place(session, actor, team)
+            return reply
 
     def _remember_request_card(self, action: str, key: str, where: dict[str, Any]) -> None:
         """Record the employee's 'sent for approval' message, so the decision updates it in place."""
@@ -361,14 +391,18 @@ def register(bot: SlackBot) -> None:
 
 
 def slack_notifier(runtime: Runtime) -> SlackNotifier:
-    """Return the notifier that posts Mend's deliveries to Slack with the bot token."""
+    """Return the notifier that posts Mend's deliveries to Slack (one token, or each workspace's)."""
+    from adapters.slack.install import InstalledWorkspaces, installation_store
+
     settings, policy = runtime.settings, runtime.policy
+    store = installation_store(runtime)
     return SlackNotifier(
         web_client(settings.slack_bot_token, settings.slack_api_url, retries=2),
         channels={
             deliveries.Channel.LESSONS.value: policy.broadcast.channel,
             deliveries.Channel.APPROVALS.value: policy.approvals.channel,
         },
+        workspaces=InstalledWorkspaces(store) if store is not None else None,
     )
 
 

@@ -16,7 +16,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, select
 
 from adapters.main import Runtime
 
@@ -76,17 +76,55 @@ class ThreadedStateStore(AsyncOAuthStateStore):
         return await asyncio.to_thread(self.store.consume, state)
 
 
-def oauth_settings(runtime: Runtime) -> AsyncOAuthSettings | None:
-    """Return Bolt's OAuth settings on Mend's database, or None in one-workspace token mode."""
+class InstalledWorkspaces:
+    """The workspaces Mend was installed in, and their bot tokens, from the installation store."""
+
+    def __init__(self, store: SQLAlchemyInstallationStore) -> None:
+        self.store = store
+
+    def token_for(self, team_id: str | None) -> str | None:
+        """Return the newest bot token of a workspace; without one, that of the only workspace."""
+        if team_id is None:
+            installed = self.all()
+            return installed[0][1] if len(installed) == 1 else None
+        bot = self.store.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+    def all(self) -> list[tuple[str | None, str]]:
+        """Return each workspace with a bot, and its newest token."""
+        bots = self.store.bots
+        with self.store.engine.connect() as conn:
+            teams = conn.execute(
+                select(bots.c.team_id).where(bots.c.client_id == self.store.client_id).distinct()
+            ).scalars()
+            team_ids = sorted(t for t in teams if t)
+        found = []
+        for team_id in team_ids:
+            token = self.token_for(team_id)
+            if token:
+                found.append((team_id, token))
+        return found
+
+
+def installation_store(runtime: Runtime) -> SQLAlchemyInstallationStore | None:
+    """Return slack_sdk's installation store on Mend's database, or None in one-workspace token mode."""
     s = runtime.settings
     if not (s.slack_client_id and s.slack_client_secret) or s.slack_bot_token:
         return None
-    installations = SQLAlchemyInstallationStore(
+    return SQLAlchemyInstallationStore(
         client_id=s.slack_client_id,
         engine=runtime.engine,
         installations_table_name=INSTALLATIONS_TABLE,
         bots_table_name=BOTS_TABLE,
     )
+
+
+def oauth_settings(runtime: Runtime) -> AsyncOAuthSettings | None:
+    """Return Bolt's OAuth settings on Mend's database, or None in one-workspace token mode."""
+    s = runtime.settings
+    installations = installation_store(runtime)
+    if installations is None or not (s.slack_client_id and s.slack_client_secret):
+        return None
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=STATE_EXPIRATION_SECONDS, engine=runtime.engine, table_name=STATES_TABLE
     )

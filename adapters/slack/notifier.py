@@ -5,7 +5,10 @@ Synchronous (slack_sdk's WebClient): the dispatcher calls it from a worker threa
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -54,36 +57,124 @@ def sent_ref(channel: str, ts: str, team_id: str | None = None) -> dict[str, Any
     return ref
 
 
-class SlackNotifier:
-    """Sends replies to people (a DM from the bot) and to the lessons and approvals channels."""
+class Workspaces(Protocol):
+    """Which bot token reaches which Slack workspace."""
 
-    def __init__(self, client: WebClient, *, channels: dict[str, str | None]) -> None:
+    def token_for(self, team_id: str | None) -> str | None:
+        """Return the bot token for a workspace (None: the only one, if there is only one)."""
+        ...
+
+    def all(self) -> list[tuple[str | None, str]]:
+        """Return every workspace Mend is in, with its bot token."""
+        ...
+
+
+class OneWorkspace:
+    """Token mode: one bot token (SLACK_BOT_TOKEN) for the one workspace."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def token_for(self, team_id: str | None) -> str | None:
+        """Return the one token, whatever the workspace."""
+        return self.token
+
+    def all(self) -> list[tuple[str | None, str]]:
+        """Return the one workspace."""
+        return [(None, self.token)] if self.token else []
+
+
+class SlackNotifier:
+    """Sends replies to people (a DM from the bot) and to the lessons and approvals channels.
+
+    With several workspaces (OAuth installs) a person is reached with the token of
+    the workspace they last used Mend from, and a purpose channel is posted in
+    every workspace Mend is installed in.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        channels: dict[str, str | None],
+        workspaces: Workspaces | None = None,
+    ) -> None:
         self.client = client
         self.channels = channels
+        self.workspaces = workspaces
+        self._clients: dict[str, WebClient] = {}
+        self._lock = threading.Lock()
 
     def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
-        """Post `reply` to the person's DM or to the purpose channel; return its sent reference."""
+        """Post `reply` to the person's DM or to the purpose channel(s); return its sent reference."""
         channel = self._channel_for(recipient)
-        response = self._call(
-            self.client.chat_postMessage,
-            channel=channel,
-            text=blocks.fallback_text(reply),
-            blocks=blocks.render_reply(reply),
-            unfurl_links=False,
+        post = functools.partial(
+            self._post, channel=channel, text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply)
         )
-        return sent_ref(str(response["channel"]), str(response["ts"]))
+        if self.workspaces is None:
+            return post(self.client, None)
+        if recipient.channel is not None:
+            return self._post_everywhere(post, recipient.channel)
+        account = recipient.accounts.get(Platform.SLACK.value) or {}
+        team = (account.get("address") or {}).get("team_id")
+        return post(self._client_for(team, who=recipient.name), team)
 
     def update(self, sent_ref: dict[str, Any], reply: Reply) -> None:
-        """Replace a message Mend posted in Slack earlier."""
+        """Replace a message Mend posted in Slack earlier (in each workspace it went to)."""
         if sent_ref.get("platform") != Platform.SLACK.value or not sent_ref.get("ts"):
             raise SendError("not a Slack message", permanent=True)
-        self._call(
-            self.client.chat_update,
-            channel=sent_ref["channel"],
-            ts=sent_ref["ts"],
-            text=blocks.fallback_text(reply),
-            blocks=blocks.render_reply(reply),
-        )
+        for where in [sent_ref, *sent_ref.get("copies", [])]:
+            client = self.client
+            if self.workspaces is not None:
+                client = self._client_for(where.get("team_id"), who="that workspace")
+            self._call(
+                client.chat_update,
+                channel=where["channel"],
+                ts=where["ts"],
+                text=blocks.fallback_text(reply),
+                blocks=blocks.render_reply(reply),
+            )
+
+    def _post(self, client: WebClient, team: str | None, **message: Any) -> dict[str, Any]:
+        response = self._call(client.chat_postMessage, unfurl_links=False, **message)
+        return sent_ref(str(response["channel"]), str(response["ts"]), team)
+
+    def _post_everywhere(self, post: Callable[..., dict[str, Any]], purpose: str) -> dict[str, Any]:
+        assert self.workspaces is not None
+        installed = self.workspaces.all()
+        if not installed:
+            raise SendError("Mend is not installed in any Slack workspace yet", permanent=True)
+        refs, errors = [], []
+        for team, token in installed:
+            try:
+                refs.append(post(self._client(token), team))
+            except SendError as exc:
+                errors.append(exc)
+        if not refs:
+            raise errors[0]
+        first, *copies = refs
+        return {**first, "copies": copies} if copies else first
+
+    def _client_for(self, team: str | None, *, who: str) -> WebClient:
+        assert self.workspaces is not None
+        token = self.workspaces.token_for(team)
+        if not token:
+            where = f"workspace {team}" if team else "a workspace Mend knows"
+            raise SendError(
+                f"Mend has no bot token for {who} in {where}: install Mend there, or have them use"
+                " /recover once so Mend learns their workspace",
+                permanent=True,
+            )
+        return self._client(token)
+
+    def _client(self, token: str) -> WebClient:
+        with self._lock:
+            client = self._clients.get(token)
+            if client is None:
+                client = WebClient(token=token, base_url=self.client.base_url)
+                client.retry_handlers = list(self.client.retry_handlers)
+                self._clients[token] = client
+            return client
 
     def _channel_for(self, recipient: Recipient) -> str:
         if recipient.channel is not None:

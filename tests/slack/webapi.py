@@ -20,6 +20,7 @@ class Call:
     method: str
     args: dict[str, Any]
     answer: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None  # the bearer token the call carried
 
     @property
     def where(self) -> tuple[str, str]:
@@ -96,11 +97,13 @@ class SlackWebApi:
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         if method in self.fail:
-            self.calls.append(Call(method, args))
+            self.calls.append(Call(method, args, token=token))
             return web.json_response({"ok": False, "error": self.fail[method]})
         answer = {"ok": True, **self._answer(method, args)}
-        self.calls.append(Call(method, args, answer))
+        self.calls.append(Call(method, args, answer, token))
         return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
