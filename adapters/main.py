@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -9,11 +10,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.settings import Settings
-from bot.ports import Clock, SystemClock
+from bot import dispatcher
+from bot.ports import Clock, Notifier, SystemClock
 from db import migrate
 from db.session import make_engine, make_sessions
 from policies.loader import load_policy
 from policies.schema import Policy
+
+log = logging.getLogger(__name__)
 
 
 class SchemaOutOfDate(Exception):
@@ -70,3 +74,21 @@ def ensure_schema(engine: Engine, *, auto_migrate_sqlite: bool) -> None:
     raise SchemaOutOfDate(
         f"The database is at schema {current or 'none'}, Mend needs {head}. Run: mend db upgrade"
     )
+
+
+async def dispatch_now(runtime: Runtime, notifier: Notifier, *, after: str) -> None:
+    """Send what the outbox holds that is due now, off the event loop, right after an action.
+
+    A failure is logged, not raised: the person's action already succeeded, and the
+    scheduler's next pass sends whatever is still due.
+    """
+    try:
+        await asyncio.to_thread(
+            dispatcher.dispatch_due,
+            sessions=runtime.sessions,
+            notifier=notifier,
+            policy=runtime.policy,
+            clock=runtime.clock,
+        )
+    except Exception:
+        log.exception("dispatching deliveries after %s failed", after)

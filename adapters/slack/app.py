@@ -20,10 +20,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.main import Runtime
+from adapters.main import Runtime, dispatch_now
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, sent_ref, web_client
-from bot import actions, cases, deliveries, dispatcher, forms, messages, staff
+from bot import actions, cases, deliveries, forms, messages, staff
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
@@ -271,17 +271,7 @@ class SlackBot:
 
     async def dispatch(self) -> None:
         """Send what the outbox holds that is due now (approval requests, card updates, lessons)."""
-        rt = self.runtime
-        try:
-            await asyncio.to_thread(
-                dispatcher.dispatch_due,
-                sessions=rt.sessions,
-                notifier=self.dispatch_through or self.notifier,
-                policy=rt.policy,
-                clock=rt.clock,
-            )
-        except Exception:  # the scheduler's pass retries; the user's action already succeeded
-            log.exception("dispatching deliveries after a Slack action failed")
+        await dispatch_now(self.runtime, self.dispatch_through or self.notifier, after="a Slack action")
 
     def _known_actor(self, actor: Any, token: str | None, session: Any) -> Any:
         """Fill in the email and name of a person Mend has not met, so they link to the directory."""

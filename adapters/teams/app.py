@@ -34,11 +34,11 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from adapters.main import Runtime
+from adapters.main import Runtime, dispatch_now
 from adapters.settings import Settings
 from adapters.teams import cards, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
-from bot import actions, deliveries, dispatcher, forms, messages, staff
+from bot import actions, deliveries, forms, messages, staff
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
@@ -214,17 +214,7 @@ class TeamsBot:
 
     async def dispatch(self) -> None:
         """Send what the outbox holds that is due now (approval cards, card updates, lessons)."""
-        rt = self.runtime
-        try:
-            await asyncio.to_thread(
-                dispatcher.dispatch_due,
-                sessions=rt.sessions,
-                notifier=self.dispatch_through or self.notifier,
-                policy=rt.policy,
-                clock=rt.clock,
-            )
-        except Exception:  # the scheduler's pass retries; the user's action already succeeded
-            log.exception("dispatching deliveries after a Teams action failed")
+        await dispatch_now(self.runtime, self.dispatch_through or self.notifier, after="a Teams action")
 
     def _handle(
         self, action: str, value: str, actor: Any, inputs: dict[str, str], key: str | None
