@@ -97,11 +97,15 @@ def request_approval(
     policy: Policy,
     now: datetime,
 ) -> None:
-    """Send an approval request to the approver, or to the approvals channel or group."""
-    if approver is not None:
-        targets: list[dict[str, Any]] = [{"recipient_id": approver.id}]
-    elif policy.approvals.channel:
-        targets = [{"channel": Channel.APPROVALS.value}]
+    """Send an approval request to the policy's approvals channel, else the approver, else the group.
+
+    In the channel anyone whose approve-up-to covers the amount may decide; the
+    first decision wins, as everywhere.
+    """
+    if policy.approvals.channel:
+        targets: list[dict[str, Any]] = [{"channel": Channel.APPROVALS.value}]
+    elif approver is not None:
+        targets = [{"recipient_id": approver.id}]
     else:
         targets = [{"recipient_id": member.id} for member in group]
     for target in targets:

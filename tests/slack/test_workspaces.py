@@ -15,6 +15,7 @@ from adapters.slack.notifier import SlackNotifier, web_client
 from bot.ports import Recipient, SendError
 from bot.replies import Reply
 from db import queries
+from policies.loader import DEFAULT_POLICY
 from tests.slack.conftest import SlackUser, load_staff, slack_server, wait_for
 from tests.slack.test_over_limit_case import CASE
 from tests.slack.webapi import TEAM, SlackWebApi
@@ -106,5 +107,45 @@ def test_a_lesson_goes_to_every_workspace_and_an_unplaced_person_is_a_clear_dead
             assert unknown.value.permanent and "/recover once" in str(unknown.value)
         finally:
             await api.stop()
+
+    asyncio.run(run())
+
+
+def test_with_an_approvals_channel_requests_go_there_and_anyone_with_authority_decides(
+    make_runtime, tmp_path
+):
+    policy_text = DEFAULT_POLICY.read_text()
+    assert "  channel: null\n" in policy_text
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(policy_text.replace("  channel: null\n", "  channel: approvals-desk\n", 1))
+
+    async def run():
+        async with slack_server(make_runtime, MEND_POLICY_FILE=str(policy_file)) as (endpoint, api, runtime):
+            assert runtime.policy.approvals.channel == "approvals-desk"
+            load_staff(runtime)
+            alice = SlackUser(endpoint, api, "UALICE", "alice")
+            carol = SlackUser(endpoint, api, "UCAROL", "carol")
+            assert await alice.recover("late parcel") == (200, "")
+            (opened,) = await wait_for(lambda: api.of("views.open"))
+            assert await alice.submit(opened.answer["view"], **CASE) == (200, "")
+            (suggestion,) = await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            assert await alice.click(suggestion, "Ask approval") == (200, "")
+
+            (request,) = await wait_for(lambda: api.of("chat.postMessage", channel="approvals-desk"))
+            assert {"Approve", "Deny"} <= set(request.buttons())
+            assert not api.of("chat.postMessage", channel="UBOB") and not api.of(
+                "chat.postMessage", channel="UCAROL"
+            )
+            assert await carol.click(request, "Approve") == (200, "")
+            await wait_for(
+                lambda: [c for c in api.of("chat.update", channel="approvals-desk") if "Carol Diaz" in c.text]
+            )
+            await wait_for(
+                lambda: [
+                    c
+                    for c in api.of("chat.update", ts=suggestion.where[1])
+                    if "Approved by Carol Diaz" in c.text
+                ]
+            )
 
     asyncio.run(run())
