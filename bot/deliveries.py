@@ -102,7 +102,7 @@ def request_approval(
     In the channel anyone whose approve-up-to covers the amount may decide; the
     first decision wins, as everywhere.
     """
-    if policy.approvals.channel:
+    if policy.approvals.in_channel:
         targets: list[dict[str, Any]] = [{"channel": Channel.APPROVALS.value}]
     elif approver is not None:
         targets = [{"recipient_id": approver.id}]

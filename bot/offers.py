@@ -140,7 +140,7 @@ def _give(
         raise Conflict(messages.request_already_waiting(case))
     approver = choose_approver(session, staff, amount, policy=policy)
     group = queries.list_staff_by_emails(session, policy.approvals.group) if approver is None else []
-    if approver is None and not group and not policy.approvals.channel:
+    if approver is None and not group and not policy.approvals.in_channel:
         raise NotAllowed(messages.nobody_can_approve(amount, policy))
     offer.status = OfferStatus.PENDING_APPROVAL
     _add(session, offer)

@@ -158,6 +158,14 @@ class Approvals(_Strict):
         default_factory=list, description="emails of approvers for people without a manager"
     )
     channel: str | None = Field(default=None, description="post requests here instead of a DM")
+    teams_channel: str | None = Field(
+        default=None, description="the Teams channel (19:...@thread.tacv2) to post requests in instead"
+    )
+
+    @property
+    def in_channel(self) -> bool:
+        """Say whether requests go to a channel (on any platform) rather than to a person."""
+        return bool(self.channel or self.teams_channel)
 
 
 class Broadcast(_Strict):

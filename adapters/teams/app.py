@@ -319,6 +319,7 @@ def build_teams_bot(
         adapter,
         app_id=settings.microsoft_app_id,
         lessons_channel=runtime.policy.broadcast.teams_channel,
+        approvals_channel=runtime.policy.approvals.teams_channel,
         tenant_id=settings.microsoft_app_tenant_id,
     )
     bot = TeamsBot(

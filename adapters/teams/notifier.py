@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # Microsoft's documented global service URL, for a channel Mend has not heard from yet.
 GLOBAL_SERVICE_URL = "https://smba.trafficmanager.net/teams/"
 LESSONS = "lessons"
+APPROVALS = "approvals"
 TIMEOUT_SECONDS = 30.0
 
 
@@ -86,13 +87,14 @@ class TeamsNotifier:
         *,
         app_id: str | None,
         lessons_channel: str | None,
+        approvals_channel: str | None = None,
         service_url: str = GLOBAL_SERVICE_URL,
         tenant_id: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.adapter = adapter
         self.app_id = app_id
-        self.lessons_channel = lessons_channel
+        self.channels = {LESSONS: lessons_channel, APPROVALS: approvals_channel}
         self.service_url = service_url
         self.tenant_id = tenant_id
         self.bot_id = f"28:{app_id}" if app_id else None
@@ -126,10 +128,11 @@ class TeamsNotifier:
 
     def _reference_for(self, recipient: Recipient) -> dict[str, Any]:
         if recipient.channel is not None:
-            if recipient.channel != LESSONS or not self.lessons_channel:
+            channel_id = self.channels.get(recipient.channel)
+            if not channel_id:
                 raise SendError(f"no Teams channel is configured for {recipient.channel}", permanent=True)
             conversation: dict[str, Any] = {
-                "id": self.lessons_channel,
+                "id": channel_id,
                 "isGroup": True,
                 "conversationType": "channel",
             }

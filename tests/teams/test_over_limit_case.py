@@ -221,3 +221,44 @@ async def _unreachable_approver(runtime):
         suggestion = connector.puts(alice.conversation, "activity-1")[-1].card
         assert await alice.submit(find_action(suggestion, "Ask approval"), "activity-1") == 202
         assert "for approval" in json.dumps(connector.puts(alice.conversation, "activity-1")[-1].card)
+
+
+APPROVALS_CHANNEL = "19:approvals@thread.tacv2"
+
+
+def test_with_an_approvals_channel_the_request_card_goes_there_and_is_decided_there(runtime):
+    approvals = runtime.policy.approvals.model_copy(update={"teams_channel": APPROVALS_CHANNEL})
+    runtime.policy = runtime.policy.model_copy(update={"approvals": approvals})
+    asyncio.run(_approvals_channel(runtime))
+
+
+async def _approvals_channel(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+        bob = TeamsUser(endpoint, connector, "aad-bob", "Bob Reyes")
+        await bob.install()
+        await alice.say("recover")
+        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
+        inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
+        await alice.submit(submit, "activity-1", **inputs)
+        await alice.submit(
+            find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Ask approval"),
+            "activity-1",
+        )
+        (request,) = connector.posts(APPROVALS_CHANNEL)
+        assert connector.posts(bob.conversation) == []
+        in_channel = {
+            "id": APPROVALS_CHANNEL,
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": "tenant-1",
+        }
+        press = bob.activity(
+            value=find_action(request.card, "Approve"), replyToId=request.answered_id, conversation=in_channel
+        )
+        assert await bob.post(press) == 202
+        assert request.answered_id is not None
+        assert "approved" in json.dumps(connector.puts(APPROVALS_CHANNEL, request.answered_id)[-1].card)
+        assert "Approved by Bob Reyes" in json.dumps(
+            connector.puts(alice.conversation, "activity-1")[-1].card
+        )
