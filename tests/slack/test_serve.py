@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 from aiohttp import ClientSession
@@ -26,12 +27,65 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_serve(tmp_path: Path, port: int, api: SlackWebApi, **settings: str) -> subprocess.Popen[bytes]:
+    """Start `mend serve` on a SQLite file with Slack pointed at the stand-in Web API."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "MEND_"))}
+    env.update(
+        MEND_DATABASE_URL=f"sqlite:///{tmp_path / 'mend.db'}",
+        MEND_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_BOT_TOKEN="xoxb-mend-test",
+        MEND_SLACK_API_URL=api.url,
+        **settings,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 def test_serve_refuses_to_start_on_a_broken_policy(tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
     bad.write_text("currency: dollars\n")
     result = run(["serve", "--port", str(_free_port())], tmp_path, MEND_POLICY_FILE=str(bad))
     assert result.returncode == 1
     assert "The policy file is broken; Mend will not start" in result.stderr
+
+
+def test_serve_with_an_app_token_takes_slack_requests_over_socket_mode(tmp_path: Path) -> None:
+    asyncio.run(_socket_mode(tmp_path))
+
+
+async def _socket_mode(tmp_path: Path) -> None:
+    api = await SlackWebApi().start()
+    port = _free_port()
+    process = start_serve(tmp_path, port, api, SLACK_APP_TOKEN="xapp-mend-test")
+    try:
+        (opened,) = await wait_for(lambda: api.of("apps.connections.open") or process.poll(), seconds=30)
+        assert opened is not None and opened.token == "xapp-mend-test"
+        alice = SlackUser(f"http://127.0.0.1:{port}/slack/events", api, "UALICE", "alice")
+        command = dict(urllib.parse.parse_qsl(alice.command_body("late parcel $80")))
+        await api.envelopes.put(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": command,
+            }
+        )
+        # the envelope is acknowledged over the socket, and the case form opens
+        await wait_for(lambda: [r for r in api.socket_replies if r.get("envelope_id") == "env-1"])
+        (modal,) = await wait_for(lambda: api.of("views.open"))
+        assert modal.args["view"]["callback_id"] == "mend_open_case"
+        assert modal.token == "xoxb-mend-test"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        await api.stop()
 
 
 def test_serve_answers_health_metrics_slack_and_teams(tmp_path: Path) -> None:
@@ -42,22 +96,7 @@ async def _serve(tmp_path: Path) -> None:
     api = await SlackWebApi().start()
     connector = await RecordingConnector().start()
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "MEND_"))}
-    env.update(
-        MEND_DATABASE_URL=f"sqlite:///{tmp_path / 'mend.db'}",
-        MEND_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_BOT_TOKEN="xoxb-mend-test",
-        MEND_SLACK_API_URL=api.url,
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = start_serve(tmp_path, port, api)
     base = f"http://127.0.0.1:{port}"
     try:
         async with ClientSession() as http:

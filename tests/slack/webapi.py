@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ class SlackWebApi:
         self._views = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Socket Mode: envelopes to push to a connected app, and what it sent back.
+        self.envelopes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.socket_replies: list[dict[str, Any]] = []
 
     @property
     def url(self) -> str:
@@ -125,6 +129,8 @@ class SlackWebApi:
         if method == "users.info":
             user = self.users.get(str(args.get("user")), {"id": args.get("user"), "profile": {}})
             return {"user": user}
+        if method == "apps.connections.open":
+            return {"url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "conversations.open":
             return {"channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
         return {}
@@ -133,11 +139,31 @@ class SlackWebApi:
         self.calls.append(Call("response_url", await self._args(request)))
         return web.Response(text="ok")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Speak Socket Mode: hello, then each queued envelope; keep what the app answers."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "AMEND"}})
+
+        async def push() -> None:
+            while True:
+                await ws.send_json(await self.envelopes.get())
+
+        pusher = asyncio.ensure_future(push())
+        try:
+            async for message in ws:
+                if message.type == web.WSMsgType.TEXT:
+                    self.socket_replies.append(json.loads(message.data))
+        finally:
+            pusher.cancel()
+        return ws
+
     async def start(self) -> SlackWebApi:
         """Start listening on a free local port."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._method)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
