@@ -18,6 +18,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.main import Runtime, dispatch_now
@@ -410,7 +414,13 @@ def build_slack_bot(
     """Wire Bolt's AsyncApp (one-workspace token, or the OAuth install flow), the notifier and listeners."""
     settings = runtime.settings
     logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLogger().level))
-    client_kwargs: dict[str, Any] = {}
+    # Calls made while answering a person retry a dropped connection and wait out a rate limit once.
+    client_kwargs: dict[str, Any] = {
+        "retry_handlers": [
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+        ]
+    }
     if settings.slack_api_url:
         client_kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
     app_kwargs: dict[str, Any] = {

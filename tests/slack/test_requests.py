@@ -157,6 +157,23 @@ def test_a_modal_that_cannot_open_is_explained_to_the_person(make_runtime):
     asyncio.run(run())
 
 
+def test_a_rate_limited_modal_waits_as_slack_asks_and_then_opens(make_runtime):
+    async def run():
+        async with slack_server(make_runtime) as (endpoint, api, runtime):
+            load_staff(runtime)
+            api.rate_limited["views.open"] = 1
+            alice = SlackUser(endpoint, api, "UALICE", "alice")
+            assert (await alice.recover("late"))[0] == 200
+            first, second = await wait_for(
+                lambda: api.of("views.open") if len(api.of("views.open")) == 2 else None
+            )
+            assert first.answer == {"status": 429}
+            assert second.answer["view"]["callback_id"] == "mend_open_case"
+            assert api.of("response_url") == []  # nothing went wrong that the person must hear of
+
+    asyncio.run(run())
+
+
 def test_health_and_metrics_answer(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):

@@ -63,6 +63,7 @@ class SlackWebApi:
         self.calls: list[Call] = []
         self.users = users or {}
         self.fail: dict[str, str] = {}
+        self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -103,6 +104,12 @@ class SlackWebApi:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
+        if self.rate_limited.get(method):
+            self.rate_limited[method] -= 1
+            self.calls.append(Call(method, args, {"status": 429}, token))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
         if method in self.fail:
             self.calls.append(Call(method, args, token=token))
             return web.json_response({"ok": False, "error": self.fail[method]})
