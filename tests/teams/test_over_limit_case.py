@@ -130,23 +130,29 @@ async def _repeated_submission(runtime):
         assert len(session.scalars(select(Case)).all()) == 1
 
 
+async def _ask_approval(endpoint, connector):
+    """Bob installs Mend; Alice opens a critical case (card activity-1) and asks approval."""
+    alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+    bob = TeamsUser(endpoint, connector, "aad-bob", "Bob Reyes")
+    await bob.install()
+    await alice.say("recover")
+    submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
+    inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
+    await alice.submit(submit, "activity-1", **inputs)
+    await alice.submit(
+        find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Ask approval"),
+        "activity-1",
+    )
+    return alice, bob
+
+
 def test_a_denial_without_a_reason_is_shown_on_the_deny_card_and_with_one_updates_both_cards(runtime):
     asyncio.run(_denial(runtime))
 
 
 async def _denial(runtime):
     async with teams_server(runtime) as (endpoint, connector):
-        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
-        bob = TeamsUser(endpoint, connector, "aad-bob", "Bob Reyes")
-        await bob.install()
-        await alice.say("recover")
-        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
-        inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
-        await alice.submit(submit, "activity-1", **inputs)
-        await alice.submit(
-            find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Ask approval"),
-            "activity-1",
-        )
+        alice, bob = await _ask_approval(endpoint, connector)
         (approval,) = connector.posts(bob.conversation)
         await bob.submit(find_action(approval.card, "Deny"), "activity-2")
         deny_form = connector.posts(bob.conversation)[-1]
@@ -234,17 +240,7 @@ def test_with_an_approvals_channel_the_request_card_goes_there_and_is_decided_th
 
 async def _approvals_channel(runtime):
     async with teams_server(runtime) as (endpoint, connector):
-        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
-        bob = TeamsUser(endpoint, connector, "aad-bob", "Bob Reyes")
-        await bob.install()
-        await alice.say("recover")
-        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
-        inputs = {**CUSTOMER, "category": "late_delivery", "severity": "critical", "description": "Late."}
-        await alice.submit(submit, "activity-1", **inputs)
-        await alice.submit(
-            find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Ask approval"),
-            "activity-1",
-        )
+        alice, bob = await _ask_approval(endpoint, connector)
         (request,) = connector.posts(APPROVALS_CHANNEL)
         assert connector.posts(bob.conversation) == []
         in_channel = {
