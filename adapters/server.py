@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import gc
 import logging
 import time
 from collections import defaultdict
@@ -238,6 +239,11 @@ async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | 
         socket_mode = AsyncSocketModeHandler(bot.app, runtime.settings.slack_app_token)
         await socket_mode.connect_async()
         log.warning("Slack Socket Mode is connected")
+    # Everything built so far (modules, the policy, SQLAlchemy's mappers, the apps) lives as
+    # long as the process: keep it out of the collector's view. Otherwise each full collection
+    # walks all of it and stops the event loop for 80-90 ms (measured under the benchmark);
+    # frozen, a full collection takes about 3 ms.
+    gc.freeze()
     try:
         await asyncio.Event().wait()
     finally:

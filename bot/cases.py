@@ -60,10 +60,8 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
     """Open a case, store it with its audit event, and return the suggestion card."""
     now = clock.now()
     fields = _validate(cmd, policy)
-    if cmd.request_key:
-        existing = queries.get_case_by_request_key(session, cmd.request_key)
-        if existing is not None:
-            return show_case(cmd.actor, existing.id, session=session, policy=policy, clock=clock)
+    # No lookup of the request key first: a repeated submission is rare, and the unique
+    # constraint on it turns the repeat into an IntegrityError below, answered with the case.
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     keys = customer_keys(fields["customer_ref"], fields["customer_email"], fields["customer_phone"])
     earlier = queries.count_earlier_cases(
@@ -87,9 +85,10 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
     try:
         session.flush()
     except IntegrityError:
-        # The same submission arrived twice at once; the other one made the case.
+        # The same submission arrived again (a retry, or twice at once); the first made the case.
+        # Rolling back the whole transaction also ends PostgreSQL's aborted one.
         session.rollback()
-        existing = queries.get_case_by_request_key(session, cmd.request_key or "")
+        existing = queries.get_case_by_request_key(session, cmd.request_key) if cmd.request_key else None
         if existing is None:
             raise
         return show_case(cmd.actor, existing.id, session=session, policy=policy, clock=clock)

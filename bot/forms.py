@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.replies import ActionId, Choice, Field, Form, Input, InputKind
 from db.models import Case
@@ -15,25 +16,58 @@ _AMOUNT = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class _Words:
+    """A policy's words that prefill the case form, each compiled once."""
+
+    categories: tuple[tuple[str, int, re.Pattern[str]], ...]
+    severities: tuple[tuple[str, re.Pattern[str]], ...]
+    tiers: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+_WORDS: dict[int, tuple[Policy, _Words]] = {}
+
+
+def _words_of(policy: Policy) -> _Words:
+    # /recover runs this on the event loop for every command: compiling a pattern per word
+    # per call cost more than the rest of building the form.
+    cached = _WORDS.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    words = _Words(
+        categories=tuple(
+            (name, len(word), re.compile(rf"\b{re.escape(word.lower())}\b"))
+            for name, category in policy.categories.items()
+            for word in [name.replace("_", " "), *category.keywords]
+        ),
+        severities=tuple((s.value, re.compile(rf"\b{s.value}\b")) for s in Severity),
+        tiers=tuple((tier, re.compile(rf"\b{re.escape(tier)}\b")) for tier in policy.adjustments.tiers),
+    )
+    if len(_WORDS) >= 8:
+        _WORDS.clear()
+    _WORDS[id(policy)] = (policy, words)
+    return words
+
+
 def prefill_from_text(text: str, policy: Policy) -> dict[str, str]:
     """Return the case form values that free text after /recover suggests."""
     text = (text or "").strip()
     if not text:
         return {}
+    words = _words_of(policy)
     values: dict[str, str] = {"description": text}
     lowered = text.lower()
     best, best_len = None, 0
-    for name, category in policy.categories.items():
-        for word in [name.replace("_", " "), *category.keywords]:
-            if re.search(rf"\b{re.escape(word.lower())}\b", lowered) and len(word) > best_len:
-                best, best_len = name, len(word)
+    for name, length, pattern in words.categories:
+        if length > best_len and pattern.search(lowered):
+            best, best_len = name, length
     if best:
         values["category"] = best
-    for severity in Severity:
-        if re.search(rf"\b{severity.value}\b", lowered):
-            values["severity"] = severity.value
-    for tier in policy.adjustments.tiers:
-        if re.search(rf"\b{re.escape(tier)}\b", lowered):
+    for severity, pattern in words.severities:
+        if pattern.search(lowered):
+            values["severity"] = severity
+    for tier, pattern in words.tiers:
+        if pattern.search(lowered):
             values["tier"] = tier
     amount = _AMOUNT.search(text)
     if amount:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -22,6 +23,34 @@ from db.models import (
     StaffIdentity,
 )
 
+# The statements every case runs are built once, with bound parameters: building a select()
+# and its cache key anew costs more CPU than SQLite takes to run it. Nothing here touches a
+# database; the values are bound at execution.
+_STAFF_BY_IDENTITY = (
+    select(Staff)
+    .join(StaffIdentity, StaffIdentity.staff_id == Staff.id)
+    .where(StaffIdentity.platform == bindparam("platform"), StaffIdentity.user_id == bindparam("user_id"))
+)
+_IDENTITY = select(StaffIdentity).where(
+    StaffIdentity.platform == bindparam("platform"), StaffIdentity.user_id == bindparam("user_id")
+)
+_SPENT_SINCE = select(func.coalesce(func.sum(Offer.amount), 0)).where(
+    Offer.given_by_id == bindparam("staff_id"),
+    Offer.status == OfferStatus.GRANTED,
+    Offer.granted_at >= bindparam("since"),
+)
+_GRANTED_ON_CASE = select(func.coalesce(func.sum(Offer.amount), 0)).where(
+    Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.GRANTED
+)
+_CASE = select(Case).where(Case.id == bindparam("case_id"))
+_CASE_LOCKED = _CASE.with_for_update()
+_CASE_BY_REQUEST_KEY = select(Case).where(Case.request_key == bindparam("request_key"))
+_OFFER_BY_REQUEST_KEY = select(Offer).where(Offer.request_key == bindparam("request_key"))
+_OFFERS = select(Offer).where(Offer.case_id == bindparam("case_id")).order_by(Offer.id)
+_PENDING_REQUEST = select(ApprovalRequest).where(
+    ApprovalRequest.case_id == bindparam("case_id"), ApprovalRequest.status == RequestStatus.PENDING
+)
+
 
 def get_staff(session: Session, staff_id: int) -> Staff | None:
     """Return the staff member with this id."""
@@ -30,12 +59,7 @@ def get_staff(session: Session, staff_id: int) -> Staff | None:
 
 def get_staff_by_identity(session: Session, platform: str, user_id: str) -> Staff | None:
     """Return the staff member with this platform account."""
-    stmt = (
-        select(Staff)
-        .join(StaffIdentity, StaffIdentity.staff_id == Staff.id)
-        .where(StaffIdentity.platform == platform, StaffIdentity.user_id == user_id)
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_STAFF_BY_IDENTITY, {"platform": platform, "user_id": user_id}).first()
 
 
 def get_staff_by_email(session: Session, email: str) -> Staff | None:
@@ -45,8 +69,7 @@ def get_staff_by_email(session: Session, email: str) -> Staff | None:
 
 def get_identity(session: Session, platform: str, user_id: str) -> StaffIdentity | None:
     """Return the platform account with this user id."""
-    stmt = select(StaffIdentity).where(StaffIdentity.platform == platform, StaffIdentity.user_id == user_id)
-    return session.scalars(stmt).first()
+    return session.scalars(_IDENTITY, {"platform": platform, "user_id": user_id}).first()
 
 
 def list_identities(session: Session, staff_id: int) -> Sequence[StaffIdentity]:
@@ -64,38 +87,27 @@ def list_staff_by_emails(session: Session, emails: Sequence[str]) -> Sequence[St
 
 def spent_since(session: Session, staff_id: int, since: datetime) -> int:
     """Return what a person gave on their own authority since `since`, in minor units."""
-    stmt = select(func.coalesce(func.sum(Offer.amount), 0)).where(
-        Offer.given_by_id == staff_id,
-        Offer.status == OfferStatus.GRANTED,
-        Offer.granted_at >= since,
-    )
-    return int(session.scalar(stmt) or 0)
+    return int(session.scalar(_SPENT_SINCE, {"staff_id": staff_id, "since": since}) or 0)
 
 
 def granted_on_case(session: Session, case_id: int) -> int:
     """Return what was given on a case on the givers' own authority, in minor units."""
-    stmt = select(func.coalesce(func.sum(Offer.amount), 0)).where(
-        Offer.case_id == case_id, Offer.status == OfferStatus.GRANTED
-    )
-    return int(session.scalar(stmt) or 0)
+    return int(session.scalar(_GRANTED_ON_CASE, {"case_id": case_id}) or 0)
 
 
 def get_case(session: Session, case_id: int, *, lock: bool = False) -> Case | None:
     """Return the case with this id, locked for update when asked."""
-    stmt = select(Case).where(Case.id == case_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).first()
+    return session.scalars(_CASE_LOCKED if lock else _CASE, {"case_id": case_id}).first()
 
 
 def get_case_by_request_key(session: Session, request_key: str) -> Case | None:
     """Return the case a submission with this idempotency key already opened."""
-    return session.scalars(select(Case).where(Case.request_key == request_key)).first()
+    return session.scalars(_CASE_BY_REQUEST_KEY, {"request_key": request_key}).first()
 
 
 def get_offer_by_request_key(session: Session, request_key: str) -> Offer | None:
     """Return the offer a click with this idempotency key already made."""
-    return session.scalars(select(Offer).where(Offer.request_key == request_key)).first()
+    return session.scalars(_OFFER_BY_REQUEST_KEY, {"request_key": request_key}).first()
 
 
 def _customer_conditions(
@@ -134,11 +146,22 @@ def count_earlier_cases(
     session: Session, *, ref_key: str | None, email_key: str | None, phone_key: str | None
 ) -> int:
     """Return how many cases this customer already had (cancelled ones do not count)."""
-    conditions = _customer_conditions(ref_key, email_key, phone_key)
-    if not conditions:
+    if not (ref_key or email_key or phone_key):
         return 0
-    stmt = select(func.count(Case.id)).where(or_(*conditions), Case.status != CaseStatus.CANCELLED)
-    return int(session.scalar(stmt) or 0)
+    stmt = _count_earlier(bool(ref_key), bool(email_key), bool(phone_key))
+    params = {"ref_key": ref_key, "email_key": email_key, "phone_key": phone_key}
+    return int(session.scalar(stmt, {k: v for k, v in params.items() if v}) or 0)
+
+
+@functools.cache
+def _count_earlier(ref: bool, email: bool, phone: bool) -> Select[int]:
+    keys = [
+        (Case.ref_key, "ref_key", ref),
+        (Case.email_key, "email_key", email),
+        (Case.phone_key, "phone_key", phone),
+    ]
+    conditions = [column == bindparam(name) for column, name, used in keys if used]
+    return select(func.count(Case.id)).where(or_(*conditions), Case.status != CaseStatus.CANCELLED)
 
 
 def list_open_cases(session: Session, staff_id: int, limit: int = 20) -> Sequence[Case]:
@@ -154,7 +177,7 @@ def list_open_cases(session: Session, staff_id: int, limit: int = 20) -> Sequenc
 
 def list_offers(session: Session, case_id: int) -> Sequence[Offer]:
     """Return a case's offers, oldest first."""
-    return session.scalars(select(Offer).where(Offer.case_id == case_id).order_by(Offer.id)).all()
+    return session.scalars(_OFFERS, {"case_id": case_id}).all()
 
 
 def get_request(session: Session, request_id: int, *, lock: bool = False) -> ApprovalRequest | None:
@@ -167,10 +190,7 @@ def get_request(session: Session, request_id: int, *, lock: bool = False) -> App
 
 def get_pending_request(session: Session, case_id: int) -> ApprovalRequest | None:
     """Return the approval request still waiting on a case, if any."""
-    stmt = select(ApprovalRequest).where(
-        ApprovalRequest.case_id == case_id, ApprovalRequest.status == RequestStatus.PENDING
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_PENDING_REQUEST, {"case_id": case_id}).first()
 
 
 def get_decision(session: Session, request_id: int) -> ApprovalDecision | None:

@@ -413,13 +413,19 @@ def build_slack_bot(
 ) -> SlackBot:
     """Wire Bolt's AsyncApp (one-workspace token, or the OAuth install flow), the notifier and listeners."""
     settings = runtime.settings
-    logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLogger().level))
+    quiet = max(logging.WARNING, logging.getLogger().level)
+    logging.getLogger("slack_bolt").setLevel(quiet)
+    # slack_sdk tests its logger's own level, not the effective one: left unset, every Web API
+    # call formats a debug line with the whole request (a views.open form) that nobody logs.
+    web_api_log = logging.getLogger("slack_sdk.web.mend")
+    web_api_log.setLevel(quiet)
     # Calls made while answering a person retry a dropped connection and wait out a rate limit once.
     client_kwargs: dict[str, Any] = {
+        "logger": web_api_log,
         "retry_handlers": [
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=1),
-        ]
+        ],
     }
     if settings.slack_api_url:
         client_kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
@@ -434,8 +440,13 @@ def build_slack_bot(
     else:
         app_kwargs["client"] = AsyncWebClient(token=settings.slack_bot_token, **client_kwargs)
     app = AsyncApp(**app_kwargs)
+    sqlite = runtime.engine.dialect.name == "sqlite"
     bot = SlackBot(
-        runtime=runtime, app=app, notifier=slack_notifier(runtime), dispatch_through=dispatch_through
+        runtime=runtime,
+        app=app,
+        notifier=slack_notifier(runtime),
+        dispatch_through=dispatch_through,
+        executor=ThreadPoolExecutor(1, thread_name_prefix="mend-sqlite") if sqlite else None,
     )
     register(bot)
     return bot
