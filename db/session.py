@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -31,12 +32,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # SQLite has one writer at a time. Threads of this process queue for it on a Python lock,
+    # which wakes the next one as soon as the lock is free; SQLite's own busy handler would
+    # have each poll with sleeps of up to 100 ms, and a thread that keeps losing waits seconds.
+    # Other processes still meet SQLite's busy handler (busy_timeout).
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a transaction that reads, then writes,
-        # waits its turn instead of failing with "database is locked" halfway.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        held = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        connection.info["mend_writer"] = held
+        try:
+            # Take the write lock up front: a transaction that reads, then writes,
+            # waits its turn instead of failing with "database is locked" halfway.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection)
+            raise
 
+    def _release(connection: Any) -> None:
+        if connection.info.pop("mend_writer", False):
+            writer.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
     return engine
 
 
