@@ -6,6 +6,7 @@ Synchronous (slack_sdk's WebClient): the dispatcher calls it from a worker threa
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -38,7 +39,10 @@ _PERMANENT = {
 
 def web_client(token: str | None, base_url: str | None, *, retries: int = 1) -> WebClient:
     """Return a Web API client that retries connection errors and honours Retry-After on 429."""
-    kwargs: dict[str, Any] = {"token": token}
+    # slack_sdk tests its logger's own level: set it, or every call formats an unused debug line.
+    web_api_log = logging.getLogger("slack_sdk.web.mend_notifier")
+    web_api_log.setLevel(max(logging.WARNING, logging.getLogger().level))
+    kwargs: dict[str, Any] = {"token": token, "logger": web_api_log}
     if base_url:
         kwargs["base_url"] = base_url.rstrip("/") + "/"
     client = WebClient(**kwargs)
@@ -171,7 +175,7 @@ class SlackNotifier:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                client = WebClient(token=token, base_url=self.client.base_url)
+                client = WebClient(token=token, base_url=self.client.base_url, logger=self.client.logger)
                 client.retry_handlers = list(self.client.retry_handlers)
                 self._clients[token] = client
             return client
