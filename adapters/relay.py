@@ -66,11 +66,14 @@ def main(argv: list[str] | None = None) -> None:
 
 def _unfinished(sessions) -> int:  # type: ignore[no-untyped-def]
     with sessions() as session:
-        return session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
+            )
+            or 0
+        )
 
 
 if __name__ == "__main__":

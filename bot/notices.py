@@ -65,7 +65,10 @@ def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.
         silent = queries.get_staff(session, payload["silent_id"]) if payload.get("silent_id") else None
         assert offer is not None
         return messages.request_escalated(
-            case, offer, approver.name if approver else "the approvers", silent.name if silent else "Nobody",
+            case,
+            offer,
+            approver.name if approver else "the approvers",
+            silent.name if silent else "Nobody",
             policy,
         )
     if kind is Kind.CUSTOMER_UNHAPPY and case is not None:
