@@ -88,11 +88,15 @@ def _slack(settings: Settings) -> Iterator[Check]:
 
 def _teams(settings: Settings) -> Iterator[Check]:
     if not settings.microsoft_app_id:
-        yield Check(
-            "teams",
-            True,
-            "no MICROSOFT_APP_ID: /api/messages runs unauthenticated (local testing only)",
-        )
+        if settings.teams_unauthenticated:
+            yield Check(
+                "teams",
+                False,
+                "MEND_TEAMS_UNAUTHENTICATED is set: anyone who reaches /api/messages can act as any"
+                " staff member. Local testing only; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD",
+            )
+        else:
+            yield Check("teams", True, "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to serve Teams)")
         return
     if not settings.microsoft_app_password:
         yield Check(

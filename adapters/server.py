@@ -1,5 +1,9 @@
 """One aiohttp server: Slack (/slack/events), Teams (/api/messages), /healthz and /metrics.
 
+Each platform is served only when it is configured: Slack with its signing secret
+and a token or OAuth client, Teams with MICROSOFT_APP_ID (or, for local testing
+only, MEND_TEAMS_UNAUTHENTICATED=1).
+
 The composition root adds its startup work (the scheduler, a notifier that routes
 each delivery to its person's platform) with `web_app.on_startup.append(...)`
 after `build_web_app`; `notifier` is what deliveries are dispatched through after
@@ -162,10 +166,13 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
         log.info(
             "Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or the OAuth client) to serve it"
         )
-    from adapters.teams.app import add_teams_routes
+    if runtime.settings.teams_enabled():
+        from adapters.teams.app import add_teams_routes
 
-    teams_bot = add_teams_routes(web_app, runtime, dispatch_through=dispatch_through)
-    routing.notifiers["teams"] = teams_bot.notifier
+        teams_bot = add_teams_routes(web_app, runtime, dispatch_through=dispatch_through)
+        routing.notifiers["teams"] = teams_bot.notifier
+    else:
+        log.info("Teams is off: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to serve it")
     web_app[NOTIFIER_KEY] = dispatch_through
     return web_app
 

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = Field(default=None, alias="MICROSOFT_APP_ID")
     microsoft_app_password: str | None = Field(default=None, alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MICROSOFT_APP_TENANT_ID")
+    # Without an app id, /api/messages is served only when this is set: anyone who can reach
+    # it may then act as any staff member. For local testing against a Bot Framework emulator.
+    teams_unauthenticated: bool = Field(default=False, alias="MEND_TEAMS_UNAUTHENTICATED")
+
+    def teams_enabled(self) -> bool:
+        """Say whether `mend serve` hosts Teams: with an app id, or unauthenticated by explicit choice."""
+        return bool(self.microsoft_app_id or self.teams_unauthenticated)
 
     def describe_database(self) -> str:
         """Return the database URL with any password hidden."""

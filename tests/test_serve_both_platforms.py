@@ -72,6 +72,7 @@ async def mend(
         SLACK_CLIENT_SECRET=None,
         MEND_SLACK_API_URL=api.url,
         MICROSOFT_APP_ID=None,
+        MEND_TEAMS_UNAUTHENTICATED=True,  # the connector is a local stand-in without Azure's tokens
     )
     base = load_policy(settings.policy_file)
     policy = base.model_copy(

@@ -96,7 +96,7 @@ async def _serve(tmp_path: Path) -> None:
     api = await SlackWebApi().start()
     connector = await RecordingConnector().start()
     port = _free_port()
-    process = start_serve(tmp_path, port, api)
+    process = start_serve(tmp_path, port, api, MEND_TEAMS_UNAUTHENTICATED="1")
     base = f"http://127.0.0.1:{port}"
     try:
         async with ClientSession() as http:

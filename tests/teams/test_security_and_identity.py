@@ -24,6 +24,7 @@ from bot.commands import Actor
 from db import queries
 from db.models import Case, StaffIdentity
 from tests.teams.conftest import TeamsUser, find_action, teams_server
+from tests.teams.connector import RecordingConnector
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
@@ -196,3 +197,36 @@ async def _valid_token_to_a_foreign_service_url(runtime):
                 assert connector.calls == []
     finally:
         await runner.cleanup()
+
+
+def test_without_an_app_id_mend_serve_does_not_answer_teams_at_all(make_runtime, tmp_path):
+    """A Slack-only install must not leave an open door: no app id, no opt-in, no /api/messages."""
+    from adapters.server import build_web_app
+
+    runtime = make_runtime()
+    assert not runtime.settings.teams_enabled()
+
+    async def post() -> int:
+        connector = await RecordingConnector().start()
+        runner = web.AppRunner(build_web_app(runtime), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            mallory = TeamsUser(
+                f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages",
+                connector,
+                "aad-mallory",
+                "Mallory",
+                email="carol@example.com",
+            )
+            status = await mallory.say("recover")
+            assert connector.calls == []
+            return status
+        finally:
+            await runner.cleanup()
+            await connector.stop()
+
+    assert asyncio.run(post()) == 404
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StaffIdentity)) == 0
