@@ -278,7 +278,7 @@ def anonymised_lesson(case: Case, offers: list[Offer], policy: Policy) -> dict[s
         "outcome": clean(case.outcome),
         "root_cause": clean(case.root_cause),
         "lesson": clean(case.lesson),
-        "compensation": messages.offers_summary(offers, policy) if offers else "",
+        "compensation": clean(messages.offers_summary(offers, policy)) if offers else "",
     }
 
 

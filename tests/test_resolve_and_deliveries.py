@@ -53,6 +53,23 @@ def test_resolving_broadcasts_a_lesson_without_the_customers_personal_data(
     assert follow_up.due_at == clock.now().replace(day=11)
 
 
+def test_an_offer_described_with_the_customers_details_is_anonymised_in_the_lesson(
+    session: Session, policy, clock
+) -> None:
+    case = open_late_delivery(session, policy, clock)
+    label = "Voucher for Jane Doe, order ORD-10042, jane.doe@example.com"
+    inputs = {"amount": "10", "type": "voucher", "label": label}
+    handle(
+        ActionId.GIVE_AMOUNT, str(case.case_id), ALICE, inputs, session=session, policy=policy, clock=clock
+    )
+    resolve(session, policy, clock, case.case_id)
+    lesson = session.scalars(select(Delivery).where(Delivery.kind == "lesson")).one()
+    compensation = lesson.payload["lesson"]["compensation"]
+    assert "Voucher for" in compensation and "$10.00" in compensation
+    for secret in ("Jane", "Doe", "10042", "jane.doe"):
+        assert secret not in compensation
+
+
 def test_a_case_waiting_for_approval_cannot_be_resolved_yet(session: Session, policy, clock) -> None:
     case = open_late_delivery(session, policy, clock)
     handle(ActionId.REQUEST_APPROVAL, f"{case.case_id}:3", ALICE, session=session, policy=policy, clock=clock)
