@@ -169,7 +169,7 @@ class TeamsBot:
         """Carry out a card click or form submission, show the outcome, and send what it caused."""
         press = translate.to_press(raw)
         actor = translate.actor_from(raw)
-        key = translate.request_key(raw)
+        key = translate.request_key(raw, press)
         card_id = raw.get("replyToId")
         try:
             result = await asyncio.to_thread(

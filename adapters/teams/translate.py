@@ -95,8 +95,17 @@ def actor_from(activity: Mapping[str, Any]) -> Actor:
     )
 
 
-def request_key(activity: Mapping[str, Any]) -> str | None:
-    """Return the idempotency key of an activity: a retried or repeated delivery has the same id."""
+def request_key(activity: Mapping[str, Any], press: Press | None = None) -> str | None:
+    """Return the idempotency key of an activity.
+
+    A press on a card is keyed by the card, the action, its value and the person, so a
+    double click (two activities with two ids) is one offer or one decision; anything
+    else by the activity id, which a retried delivery repeats.
+    """
+    card_id = activity.get("replyToId")
+    if press is not None and card_id:
+        person = actor_from(activity).user_id
+        return f"teams:{card_id}:{press.action}:{press.value}:{person}"[:200]
     activity_id = activity.get("id")
     return f"teams:{activity_id}" if activity_id else None
 

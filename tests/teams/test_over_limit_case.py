@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from db.models import Case, Delivery, StaffIdentity
+from db.models import Case, Delivery, Offer, StaffIdentity
 from tests.teams.conftest import LESSONS_CHANNEL, TeamsUser, find_action, teams_server
 
 CUSTOMER = {
@@ -258,3 +258,26 @@ async def _approvals_channel(runtime):
         assert "Approved by Bob Reyes" in json.dumps(
             connector.puts(alice.conversation, "activity-1")[-1].card
         )
+
+
+def test_a_double_click_on_give_makes_one_offer(runtime):
+    asyncio.run(_double_click(runtime))
+
+
+async def _double_click(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        alice = TeamsUser(endpoint, connector, "aad-alice", "Alice Park")
+        await alice.say("recover")
+        submit = find_action(connector.posts(alice.conversation)[0].card, "Get suggestion")
+        inputs = {**CUSTOMER, "category": "long_wait", "severity": "minor", "description": "Waited an hour."}
+        await alice.submit(submit, "activity-1", **inputs)
+        give = find_action(connector.puts(alice.conversation, "activity-1")[-1].card, "Give")
+        # two clicks arrive as two activities with their own ids, on the same card
+        first, second = (
+            alice.activity(value=give, replyToId="activity-1"),
+            alice.activity(value=give, replyToId="activity-1"),
+        )
+        assert first["id"] != second["id"]
+        assert await asyncio.gather(alice.post(first), alice.post(second)) == [202, 202]
+    with runtime.sessions() as session:
+        assert len(session.scalars(select(Offer)).all()) == 1
