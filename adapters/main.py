@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,19 +77,39 @@ def ensure_schema(engine: Engine, *, auto_migrate_sqlite: bool) -> None:
     )
 
 
-async def dispatch_now(runtime: Runtime, notifier: Notifier, *, after: str) -> None:
+# A person's request waits at most this long for what it caused to be sent; a backlog
+# (after an outage, say) goes on sending in the background.
+DISPATCH_WAIT_SECONDS = 2.0
+_background: set[asyncio.Task[Any]] = set()
+
+
+async def dispatch_now(
+    runtime: Runtime, notifier: Notifier, *, after: str, wait: float = DISPATCH_WAIT_SECONDS
+) -> None:
     """Send what the outbox holds that is due now, off the event loop, right after an action.
 
-    A failure is logged, not raised: the person's action already succeeded, and the
-    scheduler's next pass sends whatever is still due.
+    Waits up to `wait` seconds, so the approval card usually arrives before the click
+    is answered, but a long backlog never holds the person's request. A failure is
+    logged, not raised: the action already succeeded, and the scheduler's next pass
+    sends whatever is still due.
     """
+
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(
+                dispatcher.dispatch_due,
+                sessions=runtime.sessions,
+                notifier=notifier,
+                policy=runtime.policy,
+                clock=runtime.clock,
+            )
+        except Exception:
+            log.exception("dispatching deliveries after %s failed", after)
+
+    task = asyncio.ensure_future(run())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
     try:
-        await asyncio.to_thread(
-            dispatcher.dispatch_due,
-            sessions=runtime.sessions,
-            notifier=notifier,
-            policy=runtime.policy,
-            clock=runtime.clock,
-        )
-    except Exception:
-        log.exception("dispatching deliveries after %s failed", after)
+        await asyncio.wait_for(asyncio.shield(task), wait)
+    except TimeoutError:
+        log.info("still sending deliveries after %s; the request is answered meanwhile", after)

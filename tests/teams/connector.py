@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ class RecordingConnector:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.slow: dict[str, float] = {}  # conversation id -> seconds to wait before answering
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -61,6 +63,7 @@ class RecordingConnector:
         self.calls.append(Call(request.method, request.path, dict(request.headers), body, answered_id))
 
     async def _post(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.slow.get(request.match_info["conversation"], 0))
         activity_id = f"activity-{next(self._ids)}"
         await self._record(request, activity_id)
         return web.json_response({"id": activity_id})

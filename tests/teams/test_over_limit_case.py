@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from sqlalchemy import select
 
@@ -281,3 +282,23 @@ async def _double_click(runtime):
         assert await asyncio.gather(alice.post(first), alice.post(second)) == [202, 202]
     with runtime.sessions() as session:
         assert len(session.scalars(select(Offer)).all()) == 1
+
+
+def test_a_slow_approver_chat_does_not_hold_the_employees_click(runtime):
+    asyncio.run(_slow_connector(runtime))
+
+
+async def _slow_connector(runtime):
+    async with teams_server(runtime) as (endpoint, connector):
+        connector.slow["a:chat-aad-bob"] = 6.0
+        started = time.monotonic()
+        alice, bob = await _ask_approval(endpoint, connector)
+        # the click is answered after the bounded wait, not after the slow send
+        assert time.monotonic() - started < 5.0
+        assert "for approval" in json.dumps(connector.puts(alice.conversation, "activity-1")[-1].card)
+        for _ in range(200):  # the approval card still arrives, in the background
+            if connector.posts(bob.conversation):
+                break
+            await asyncio.sleep(0.05)
+        (approval,) = connector.posts(bob.conversation)
+        find_action(approval.card, "Approve")
