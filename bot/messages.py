@@ -721,6 +721,15 @@ def recover_help(command: str = "/recover") -> Reply:
     )
 
 
+def form_not_opened(detail: str) -> Reply:
+    """Say that the form a button asks for could not be opened, and what to do."""
+    return Reply(
+        title="Mend could not open the form",
+        text=f"{detail}. Nothing was changed; press the button again.",
+        tone=Tone.WARNING,
+    )
+
+
 def slack_not_reachable(detail: str) -> Reply:
     """Say that Mend could not show something in Slack, and what to do."""
     return Reply(

@@ -212,9 +212,12 @@ class SlackBot:
             return
         if isinstance(result, Form):
             meta = {"channel": origin[0], "ts": origin[1]} if origin else {}
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.render_form(result, metadata=meta)
-            )
+            try:
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=blocks.render_form(result, metadata=meta)
+                )
+            except SlackApiError as exc:  # e.g. the trigger expired: say so, and how to try again
+                await self._tell(respond, client, body, messages.form_not_opened(_error(exc)))
             return
         await self._show(client, actor.user_id, result, origin, name, key, respond, body)
         if name not in _NOTHING_DUE:

@@ -157,6 +157,23 @@ def test_a_modal_that_cannot_open_is_explained_to_the_person(make_runtime):
     asyncio.run(run())
 
 
+def test_a_button_whose_form_cannot_open_tells_the_person(make_runtime):
+    async def run():
+        async with slack_server(make_runtime) as (endpoint, api, runtime):
+            load_staff(runtime)
+            alice = SlackUser(endpoint, api, "UALICE", "alice")
+            view = await _open_modal(api, alice)
+            await alice.submit(view, **CASE)
+            (suggestion,) = await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            api.fail["views.open"] = "expired_trigger_id"
+            assert await alice.click(suggestion, "Resolve") == (200, "")
+            (told,) = await wait_for(lambda: api.of("response_url"))
+            assert told.args["response_type"] == "ephemeral"
+            assert "could not open the form" in told.text and "expired_trigger_id" in told.text
+
+    asyncio.run(run())
+
+
 def test_a_rate_limited_modal_waits_as_slack_asks_and_then_opens(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):
