@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from adapters.settings import Settings
 
@@ -50,6 +51,17 @@ def _runtime(settings: Settings | None = None):
         ) from exc
     except SchemaOutOfDate as exc:
         raise _fail(str(exc)) from exc
+    except DBAPIError as exc:
+        raise _fail(_unreachable(settings or Settings(), exc)) from exc
+
+
+def _unreachable(settings: Settings, exc: DBAPIError) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    return (
+        f"Mend cannot use the database {settings.describe_database()}: {reason}\n"
+        "Check MEND_DATABASE_URL, that the server is running and reachable, and the file's"
+        " folder exists and is writable; `mend doctor` checks it all."
+    )
 
 
 @app.command()
@@ -151,6 +163,8 @@ def db_upgrade() -> None:
     try:
         migrate.upgrade(engine)
         typer.echo(f"{settings.describe_database()}: at schema {migrate.current_revision(engine)}.")
+    except DBAPIError as exc:
+        raise _fail(_unreachable(settings, exc)) from exc
     finally:
         engine.dispose()
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from db import migrate
@@ -150,3 +151,14 @@ def test_staff_import_and_doctor(tmp_path: Path) -> None:
     assert f"[ok  ] schema: at {migrate.head_revision()}" in doctor.stdout
     assert "SLACK_SIGNING_SECRET is missing" in doctor.stdout
     assert "SLACK_BOT_TOKEN should start with xoxb-" in doctor.stdout
+
+
+@pytest.mark.parametrize("args", [["deliveries", "list"], ["db", "upgrade"], ["serve", "--port", "0"]])
+def test_an_unreachable_database_is_one_clear_line_not_a_traceback(tmp_path: Path, args) -> None:
+    unreachable = "postgresql+psycopg://mend:secret@127.0.0.1:1/mend"
+    result = run(args, tmp_path, MEND_DATABASE_URL=unreachable)
+    assert result.returncode == 1
+    assert "Mend cannot use the database postgresql+psycopg://mend:***@127.0.0.1:1/mend" in result.stderr
+    assert "Check MEND_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "secret" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 3
