@@ -287,6 +287,9 @@ class SlackBot:
         if queries.get_identity(session, Platform.SLACK.value, actor.user_id) is not None:
             self._linked.add(actor.user_id)
             return actor
+        # End the lookup's transaction before asking Slack: on SQLite it holds the write lock,
+        # and no other writer should wait on a Web API call.
+        session.rollback()
         try:
             info = web_client(token, self.runtime.settings.slack_api_url).users_info(user=actor.user_id)
         except Exception as exc:  # without the email the person is added with the default role
