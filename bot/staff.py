@@ -162,8 +162,15 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
         for key in (row["email"], f"{row['platform']}:{row['user_id']}", row["user_id"]):
             if key:
                 by_key.setdefault(key.lower(), staff)
+    def person(row: dict[str, str]) -> Staff:
+        return by_key[f"{row['platform']}:{row['user_id']}".lower()]
+
+    # A person whose every row leaves the manager empty reports to no one now.
+    with_manager = {person(row).id for row in rows if row["manager"]}
     for line, row in enumerate(rows, start=2):
         if not row["manager"]:
+            if person(row).id not in with_manager:
+                person(row).manager_id = None
             continue
         manager = by_key.get(row["manager"].lower()) or queries.get_staff_by_email(
             session, row["manager"].lower()
@@ -174,9 +181,9 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
                 "use the manager's email or user id from this file"
             )
             continue
-        by_key[f"{row['platform']}:{row['user_id']}".lower()].manager_id = manager.id
+        person(row).manager_id = manager.id
     session.flush()
-    problems.extend(_cycles(session, [by_key[f"{r['platform']}:{r['user_id']}".lower()] for r in rows]))
+    problems.extend(_cycles(session, [person(r) for r in rows]))
     if problems:
         session.rollback()
         raise InvalidInput("file", "\n".join(problems))

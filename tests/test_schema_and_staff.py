@@ -52,6 +52,26 @@ def test_staff_import_links_managers_and_identities(session: Session, policy, cl
     assert session.get(Staff, alice.id).name == "Alice Park-Lee"
 
 
+def test_reimporting_with_an_empty_manager_clears_it_unless_another_row_names_one(
+    session: Session, policy, clock
+) -> None:
+    import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+    header, *rows = STAFF_CSV.strip().splitlines()
+    alice_left_alone = [
+        r if not r.startswith("console,alice,") else r.replace("bob@example.com", "") for r in rows
+    ]
+    # Bob also appears on Slack without a manager on that row: his console row still names Carol
+    bob_on_slack = "slack,UBOB,Bob Reyes,bob@example.com,supervisor,,hq"
+    import_staff(
+        "\n".join([header, *alice_left_alone, bob_on_slack]), session=session, policy=policy, clock=clock
+    )
+    alice = session.scalars(select(Staff).where(Staff.email == "alice@example.com")).one()
+    bob = session.scalars(select(Staff).where(Staff.email == "bob@example.com")).one()
+    carol = session.scalars(select(Staff).where(Staff.email == "carol@example.com")).one()
+    assert alice.manager_id is None
+    assert bob.manager_id == carol.id
+
+
 def test_a_bad_staff_file_lists_every_problem_and_imports_nothing(session: Session, policy, clock) -> None:
     bad = STAFF_CSV + "console,zed,Zed,zed@example.com,astronaut,nobody@example.com,mars\nconsole,,,,,,\n"
     before = counts(session)
