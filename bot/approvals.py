@@ -10,6 +10,7 @@ from bot.audit import record
 from bot.commands import Actor, DecideApproval
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.ports import Clock
+from bot.quiet_hours import zone_of
 from bot.replies import Reply
 from bot.staff import effective_role, resolve_actor
 from db import queries
@@ -19,6 +20,7 @@ from db.models import (
     Offer,
     OfferStatus,
     RequestStatus,
+    Staff,
 )
 from policies.rules import can_approve
 from policies.schema import Policy
@@ -42,7 +44,7 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
     case = queries.get_case(session, request.case_id)
     assert offer is not None and case is not None
     if request.status != RequestStatus.PENDING:
-        raise Conflict(_already_decided(session, request, policy))
+        raise Conflict(_already_decided(session, request, policy, decider))
     if decider.id == request.requested_by_id:
         raise NotAllowed(messages.cannot_decide_own_request())
     if not can_approve(policy, role=effective_role(decider, policy), amount=offer.amount):
@@ -63,7 +65,7 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
         session.rollback()
         request = queries.get_request(session, cmd.request_id)
         assert request is not None
-        raise Conflict(_already_decided(session, request, policy)) from None
+        raise Conflict(_already_decided(session, request, policy, decider)) from None
     if cmd.approve:
         request.status = RequestStatus.APPROVED
         offer.status = OfferStatus.APPROVED
@@ -88,15 +90,15 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
     deliveries.tell_requester(session, request, now=now)
     deliveries.update_sent_cards(session, case_id=case.id, request_id=request.id, now=now)
     session.flush()
-    reply = request_card(session, request.id, policy=policy)
+    reply = request_card(session, request.id, policy=policy, viewer=decider)
     session.commit()
     return reply
 
 
-def _already_decided(session: Session, request: ApprovalRequest, policy: Policy) -> str:
+def _already_decided(session: Session, request: ApprovalRequest, policy: Policy, viewer: Staff) -> str:
     decision = queries.get_decision(session, request.id)
     decider = queries.get_staff(session, decision.decided_by_id) if decision else None
-    return messages.already_decided(request, decision, decider)
+    return messages.already_decided(request, decision, decider, zone_of(policy, viewer.location))
 
 
 def _people(session: Session, request: ApprovalRequest, decision: ApprovalDecision | None) -> dict[int, str]:
@@ -115,14 +117,17 @@ def _people(session: Session, request: ApprovalRequest, decision: ApprovalDecisi
 
 def show_request(actor: Actor, request_id: int, *, session: Session, policy: Policy, clock: Clock) -> Reply:
     """Return the approval card for a request as it stands."""
-    resolve_actor(session, actor, policy=policy, now=clock.now())
-    reply = request_card(session, request_id, policy=policy)
+    viewer = resolve_actor(session, actor, policy=policy, now=clock.now())
+    reply = request_card(session, request_id, policy=policy, viewer=viewer)
     session.commit()
     return reply
 
 
-def request_card(session: Session, request_id: int, *, policy: Policy) -> Reply:
-    """Return the approval card for a request: the facts, and the decision or the buttons."""
+def request_card(session: Session, request_id: int, *, policy: Policy, viewer: Staff | None = None) -> Reply:
+    """Return the approval card for a request: the facts, and the decision or the buttons.
+
+    Times are shown in the viewer's zone (the default location's without a viewer).
+    """
     request = queries.get_request(session, request_id)
     if request is None:
         raise NotFound(messages.request_not_found(request_id))
@@ -147,4 +152,5 @@ def request_card(session: Session, request_id: int, *, policy: Policy) -> Reply:
         policy,
         requester_role=effective_role(requester, policy),
         earlier_incidents=max(history, case.earlier_incidents),
+        zone=zone_of(policy, viewer.location if viewer else None),
     )

@@ -15,6 +15,7 @@ from bot.commands import Actor, CancelCase, OpenCase, ReopenCase, ResolveCase
 from bot.customers import customer_keys, first_name, keys_from_query
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.ports import Clock
+from bot.quiet_hours import zone_of
 from bot.replies import Reply
 from bot.staff import effective_role, get_headroom, resolve_actor
 from db import queries
@@ -197,7 +198,9 @@ def case_card(
         | {o.authorised_by_id or 0 for o in offers}
         | ({pending.approver_id or 0} if pending else set()),
     )
-    return messages.case_card(case, suggestion, offers, pending, people, policy)
+    return messages.case_card(
+        case, suggestion, offers, pending, people, policy, zone=zone_of(policy, viewer.location)
+    )
 
 
 def show_case(actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
@@ -354,13 +357,13 @@ def customer_history(actor: Actor, query: str, *, session: Session, policy: Poli
     query = (query or "").strip()
     if not query:
         raise InvalidInput("customer", messages.history_needs_customer())
-    resolve_actor(session, actor, policy=policy, now=clock.now())
+    viewer = resolve_actor(session, actor, policy=policy, now=clock.now())
     keys = keys_from_query(query)
     cases = queries.list_customer_cases(
         session, ref_key=keys.ref, email_key=keys.email, phone_key=keys.phone, name=query
     )
     session.commit()
-    return messages.customer_history(query, cases, policy)
+    return messages.customer_history(query, cases, policy, zone=zone_of(policy, viewer.location))
 
 
 def my_cases(actor: Actor, *, session: Session, policy: Policy, clock: Clock) -> Reply:

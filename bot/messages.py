@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.quiet_hours import zone_of
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
 from db.models import CASE_REF_OFFSET, ApprovalDecision, ApprovalRequest, Case, Offer, Staff
 from policies.money import format_money
@@ -224,13 +225,17 @@ def not_enough_authority(decider: Staff, offer: Offer, policy: Policy) -> str:
 
 
 def already_decided(
-    request: ApprovalRequest, decision: ApprovalDecision | None, decider: Staff | None
+    request: ApprovalRequest,
+    decision: ApprovalDecision | None,
+    decider: Staff | None,
+    zone: str | None = None,
 ) -> str:
     """Say who already decided a request, and when."""
     if decision is None:
         return f"This request was {request.status}; there is nothing left to decide."
     who = decider.name if decider else "someone"
-    return f"Already {decision.outcome} by {who} at {when(decision.decided_at)}; your click changed nothing."
+    at = when(decision.decided_at, zone)
+    return f"Already {decision.outcome} by {who} at {at}; your click changed nothing."
 
 
 # --- cards ------------------------------------------------------------------------------
@@ -251,6 +256,7 @@ def case_card(
     pending: ApprovalRequest | None,
     people: dict[int, str],
     policy: Policy,
+    zone: str | None = None,
 ) -> Reply:
     """Return the case card: the apology to use, the options, and what is already done."""
     category = category_label(case.category, policy)
@@ -270,7 +276,7 @@ def case_card(
         )
     if pending is not None:
         waiting_on = people.get(pending.approver_id or 0, "the approver group")
-        fields.append(Field("Waiting on", f"{waiting_on} since {when(pending.created_at)}"))
+        fields.append(Field("Waiting on", f"{waiting_on} since {when(pending.created_at, zone)}"))
     is_open = case.status == "open"
     items = tuple(
         Item(
@@ -353,6 +359,7 @@ def request_card(
     *,
     requester_role: str | None = None,
     earlier_incidents: int = 0,
+    zone: str | None = None,
 ) -> Reply:
     """Return the approver's card: the case, the amount, the employee's limit, and the decision."""
     requester = people.get(request.requested_by_id, "someone")
@@ -383,7 +390,7 @@ def request_card(
     title = f"Approval needed: {case.ref} · {category} · {case.severity}"
     if decision is not None:
         decider = people.get(decision.decided_by_id, "someone")
-        verdict = f"{decision.outcome.capitalize()} by {decider} at {when(decision.decided_at)}"
+        verdict = f"{decision.outcome.capitalize()} by {decider} at {when(decision.decided_at, zone)}"
         if decision.reason:
             verdict += f": {decision.reason}"
         return Reply(
@@ -567,7 +574,7 @@ def customer_unhappy(case: Case, employee: str, policy: Policy) -> Reply:
     )
 
 
-def customer_history(query: str, cases: Sequence[Case], policy: Policy) -> Reply:
+def customer_history(query: str, cases: Sequence[Case], policy: Policy, zone: str | None = None) -> Reply:
     """List a customer's earlier cases."""
     if not cases:
         return Reply(
@@ -579,7 +586,7 @@ def customer_history(query: str, cases: Sequence[Case], policy: Policy) -> Reply
         items=tuple(
             Item(
                 title=f"{c.ref} · {category_label(c.category, policy)} · {c.severity} · {c.status}",
-                detail=f"{when(c.created_at)}: {c.description[:200]}",
+                detail=f"{when(c.created_at, zone)}: {c.description[:200]}",
             )
             for c in cases
         ),
@@ -594,10 +601,11 @@ def my_cases(
     policy: Policy,
 ) -> Reply:
     """Show a person their open cases, the approvals waiting on them, and their authority."""
+    zone = zone_of(policy, staff.location)
     items = [
         Item(
             title=f"{c.ref} · {c.customer_name} · {c.category}",
-            detail=when(c.created_at),
+            detail=when(c.created_at, zone),
             button=Button("Open", ActionId.SHOW_CASE, str(c.id)),
         )
         for c in cases
@@ -605,7 +613,7 @@ def my_cases(
     items += [
         Item(
             title=f"Approval {r.id} for {ref(r.case_id)}",
-            detail=f"waiting since {when(r.created_at)}",
+            detail=f"waiting since {when(r.created_at, zone)}",
             button=Button("Review", ActionId.REVIEW_REQUEST, str(r.id), Style.PRIMARY),
         )
         for r in waiting

@@ -9,7 +9,7 @@ from bot.approvals import request_card
 from bot.deliveries import Kind
 from bot.quiet_hours import location_of
 from db import queries
-from db.models import CaseStatus, Delivery, Offer, RequestStatus
+from db.models import CaseStatus, Delivery, Offer, RequestStatus, Staff
 from policies.schema import Policy
 
 
@@ -21,12 +21,13 @@ def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.
         request = queries.get_request(session, payload["request_id"])
         if request is None or request.status != RequestStatus.PENDING:
             return None
-        return request_card(session, request.id, policy=policy)
+        return request_card(session, request.id, policy=policy, viewer=_staff(session, delivery.recipient_id))
     if kind is Kind.CARD_UPDATE:
         target = session.get(Delivery, payload["target_id"])
         if target is None or target.kind != Kind.APPROVAL_REQUEST:
             return None
-        return request_card(session, target.payload["request_id"], policy=policy)
+        viewer = _staff(session, target.recipient_id)
+        return request_card(session, target.payload["request_id"], policy=policy, viewer=viewer)
     if kind is Kind.APPROVAL_DECIDED:
         request = queries.get_request(session, payload["request_id"])
         decision = queries.get_decision(session, payload["request_id"])
@@ -75,6 +76,10 @@ def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.
         employee = queries.get_staff(session, payload["employee_id"])
         return messages.customer_unhappy(case, employee.name if employee else "", policy)
     return None
+
+
+def _staff(session: Session, staff_id: int | None) -> Staff | None:
+    return queries.get_staff(session, staff_id) if staff_id else None
 
 
 def _zone(session: Session, staff_id: int | None, policy: Policy) -> str | None:

@@ -8,6 +8,11 @@ from zoneinfo import ZoneInfo
 from policies.schema import Location, Policy
 
 
+def zone_of(policy: Policy, location: str | None) -> str:
+    """Return the time zone of the people at a location (the default location's when unknown)."""
+    return location_of(policy, location).timezone
+
+
 def location_of(policy: Policy, name: str | None) -> Location:
     """Return the policy's location of that name, or its default location."""
     return policy.locations.get(name or "", policy.locations[policy.default_location])

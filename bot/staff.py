@@ -162,6 +162,7 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
         for key in (row["email"], f"{row['platform']}:{row['user_id']}", row["user_id"]):
             if key:
                 by_key.setdefault(key.lower(), staff)
+
     def person(row: dict[str, str]) -> Staff:
         return by_key[f"{row['platform']}:{row['user_id']}".lower()]
 

@@ -121,8 +121,9 @@ def test_the_manager_approves_and_the_employee_is_told(session: Session, policy,
     card = decide_approval(
         DecideApproval(BOB, request.id, approve=True), session=session, policy=policy, clock=clock
     )
+    # 14:05 UTC, shown in Bob's own zone (hq: New York)
     assert card.title.endswith(": approved") and card.text.startswith(
-        "Approved by Bob Reyes at 2026-11-10 14:05"
+        "Approved by Bob Reyes at 2026-11-10 09:05 EST"
     )
     assert not card.buttons
     offer = session.scalars(select(Offer)).one()
@@ -165,7 +166,7 @@ def test_a_second_decision_is_told_who_decided_and_when(session: Session, policy
         policy=policy,
         clock=clock,
     )
-    with pytest.raises(Conflict, match="Already denied by Bob Reyes at 2026-11-10 14:00 UTC"):
+    with pytest.raises(Conflict, match="Already denied by Bob Reyes at 2026-11-10 09:00 EST"):
         decide_approval(
             DecideApproval(CAROL, request.id, approve=True), session=session, policy=policy, clock=clock
         )
