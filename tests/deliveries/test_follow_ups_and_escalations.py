@@ -20,7 +20,7 @@ from bot.staff import import_staff
 from db.models import ApprovalRequest, Case, Delivery
 from tests.conftest import STAFF_CSV, FakeClock
 from tests.deliveries.conftest import Recorder
-from tests.helpers import ALICE, BOB, DANA, open_late_delivery
+from tests.helpers import ALICE, BOB, DANA, ERIN, open_late_delivery
 
 LESSON = dict(outcome="Sent it again by express", root_cause="Depot scan", lesson="Check scans")
 
@@ -116,6 +116,21 @@ def test_still_unhappy_reopens_the_case_and_tells_the_manager(fresh_sessions, po
     _dispatch(fresh_sessions, policy, clock, recorder)
     told = _last(recorder)
     assert told["recipient"]["name"] == "Bob Reyes" and "customer still unhappy" in told["reply"]["title"]
+
+
+def test_still_unhappy_without_a_manager_tells_the_approver_group(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _start(fresh_sessions, policy, clock, actor=ERIN)  # Erin has no manager; no approvals channel
+    with fresh_sessions() as session:
+        resolve_case(ResolveCase(ERIN, case_id, **LESSON), session=session, policy=policy, clock=clock)
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    (button,) = [b for b in _last(recorder)["reply"]["buttons"] if b["label"] == "Still unhappy"]
+    _act(fresh_sessions, policy, clock, button["action"], button["value"], ERIN)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    (alert,) = _kinds(fresh_sessions, "customer_unhappy")
+    assert alert.status == "sent" and alert.channel is None
+    told = _last(recorder)
+    assert told["recipient"]["name"] == "Olu Santos" and "customer still unhappy" in told["reply"]["title"]
 
 
 def test_could_not_reach_asks_again_up_to_the_policys_limit(fresh_sessions, policy, recorder) -> None:
