@@ -2,7 +2,9 @@
 
 An AsyncIOScheduler (in-memory job store, nothing in it matters) runs, in the
 server's event loop: the dispatcher every few seconds, approval escalations and
-open-case reminders every minute, and the weekly digest on Monday morning. Each
+open-case reminders every minute, and the weekly digest on Monday morning (also
+looked for at start and on every escalation tick, so a process that was not
+running at 08:00 on Monday still queues that week's digest). Each
 job runs its database work in a worker thread, so the event loop never blocks.
 Several replicas may run this at once on one PostgreSQL: claims are leases and
 every job that adds deliveries is idempotent (dedupe keys and row locks).
@@ -85,13 +87,14 @@ class SchedulerHandle:
             with rt.sessions() as session:
                 escalations.escalate_overdue(session, rt.policy, rt.clock.now())
                 escalations.remind_open_cases(session, rt.policy, rt.clock.now())
+                digest.enqueue_weekly_digest(session, rt.policy, rt.clock.now())
                 session.commit()
 
         await self._in_thread(work)
         self.kick()
 
     async def weekly_digest(self) -> None:
-        """Queue last week's digest for the lessons channel (once per week, whichever replica runs)."""
+        """Queue this week's digest of the week before once Monday 08:00 UTC has passed (once per week)."""
 
         def work() -> None:
             rt = self.runtime
@@ -136,7 +139,14 @@ def start_scheduler(
         handle.escalate_and_remind, "interval", seconds=escalate_seconds, id="escalate", **common
     )
     scheduler.add_job(
-        handle.weekly_digest, "cron", day_of_week="mon", hour=8, minute=0, id="digest", **common
+        handle.weekly_digest,
+        "cron",
+        day_of_week="mon",
+        hour=8,
+        minute=0,
+        id="digest",
+        next_run_time=now,  # a start after Monday 08:00 catches up on this week's digest
+        **common,
     )
     scheduler.start()
     return handle

@@ -197,12 +197,22 @@ def schedule_reminder(session: Session, case: Case, *, policy: Policy, now: date
     )
 
 
-def alert_manager(session: Session, case: Case, employee: Staff, *, now: datetime) -> None:
-    """Tell the employee's manager that a customer is still unhappy after the recovery."""
-    target: dict[str, Any] = (
-        {"recipient_id": employee.manager_id} if employee.manager_id else {"channel": Channel.APPROVALS.value}
-    )
-    enqueue(session, Kind.CUSTOMER_UNHAPPY, now=now, case_id=case.id, employee_id=employee.id, **target)
+def alert_manager(session: Session, case: Case, employee: Staff, *, policy: Policy, now: datetime) -> None:
+    """Tell the employee's manager that a customer is still unhappy; without one, the approvers.
+
+    Without a manager the alert goes where approval requests would: the policy's
+    approvals channel if it sets one, else each member of its approver group. With
+    neither it goes to the approvals channel anyway, to dead-letter where
+    `mend deliveries list --failed` shows it rather than vanish.
+    """
+    targets: list[dict[str, Any]] = [{"channel": Channel.APPROVALS.value}]
+    if employee.manager_id:
+        targets = [{"recipient_id": employee.manager_id}]
+    elif not policy.approvals.in_channel:
+        group = queries.list_staff_by_emails(session, policy.approvals.group)
+        targets = [{"recipient_id": member.id} for member in group] or targets
+    for target in targets:
+        enqueue(session, Kind.CUSTOMER_UNHAPPY, now=now, case_id=case.id, employee_id=employee.id, **target)
 
 
 def within_working_hours(session: Session, staff_id: int, when: datetime, *, policy: Policy) -> datetime:

@@ -1,8 +1,13 @@
-"""The weekly digest: how many cases of each category and severity the past week brought."""
+"""The weekly digest: how many cases of each category and severity the past week brought.
+
+The week runs from Monday 08:00 UTC to the next Monday 08:00 UTC. Its digest is
+due from the end of that week on, so a process that starts later in the week (or
+was down on Monday morning) still queues it, for the same week, once.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +17,7 @@ from bot.deliveries import Channel, Kind
 from db.models import Case, Delivery
 
 WEEK = timedelta(days=7)
+DUE_AT = time(8, 0, tzinfo=UTC)  # on Mondays
 
 
 def week_key(now: datetime) -> str:
@@ -20,15 +26,24 @@ def week_key(now: datetime) -> str:
     return f"digest:{year}-W{week:02d}"
 
 
+def digest_due_at(now: datetime) -> datetime:
+    """Return this ISO week's Monday 08:00 UTC, where the week the digest covers ends."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today - timedelta(days=today.weekday()), DUE_AT)
+
+
 def enqueue_weekly_digest(session: Session, policy: object, now: datetime) -> bool:
-    """Queue the past week's digest for the lessons channel, once per ISO week; return whether it was."""
-    key = week_key(now)
+    """Queue the digest of the week ending this Monday 08:00 UTC once that has passed; say if it was."""
+    until = digest_due_at(now)
+    if now < until:
+        return False
+    key = week_key(until)
     if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key)) is not None:
         return False
-    since = now - WEEK
+    since = until - WEEK
     rows = session.execute(
         select(Case.category, Case.severity, func.count())
-        .where(Case.created_at >= since, Case.created_at < now)
+        .where(Case.created_at >= since, Case.created_at < until)
         .group_by(Case.category, Case.severity)
         .order_by(Case.category, Case.severity)
     ).all()
@@ -39,6 +54,6 @@ def enqueue_weekly_digest(session: Session, policy: object, now: datetime) -> bo
         channel=Channel.LESSONS.value,
         dedupe_key=key,
         since=since.isoformat(),
-        until=now.isoformat(),
+        until=until.isoformat(),
         counts=[[category, severity, int(n)] for category, severity, n in rows],
     )

@@ -2,23 +2,28 @@
 
 A pass claims up to `batch` due rows with a lease (FOR UPDATE SKIP LOCKED on
 PostgreSQL; on SQLite the claiming UPDATE re-checks the row itself), renders
-them from the current state in that batch's one session, sends them through the
-Notifier (optionally several at once), and records the outcomes in one
-transaction, each only if its claim still holds: the row is still `sending`
-with the attempt number the claim gave it. A claim not completed within its
-lease is claimed again by any dispatcher.
+them from the current state in that batch's one session, and sends them through
+the Notifier from worker threads (one, or several at once). Meanwhile the
+calling thread records outcomes as sends complete (every `RECORD_EVERY`), each
+only if its claim still holds: the row is still `sending` with the attempt
+number the claim gave it. Whenever a third of the lease has passed it renews the
+lease of every row of the batch not yet recorded, sends still running included,
+so no other pass claims a row its first sender is still working on. A claim
+whose dispatcher stops (or cannot renew in time) is claimed again by any
+dispatcher once its lease runs out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import queue
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deliveries import Kind
@@ -33,6 +38,8 @@ from policies.schema import Policy
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+RECORD_EVERY = timedelta(seconds=2)
+POLL_SECONDS = 0.5  # while sends run, the calling thread looks at the clock at least this often
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 BATCH = 200
@@ -107,6 +114,27 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta =
     return [delivery_id for delivery_id, _ in claim_batch(session, now=now, limit=limit, lease=lease)]
 
 
+def renew_leases(
+    session: Session, claims: Iterable[tuple[int, int]], *, now: datetime, lease: timedelta = LEASE
+) -> set[int]:
+    """Extend the lease of deliveries their claims still hold, commit, and return the ids renewed."""
+    claims = list(claims)
+    if not claims:
+        return set()
+    renewed = session.scalars(
+        update(Delivery)
+        .where(
+            tuple_(Delivery.id, Delivery.attempts).in_(claims),
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+        .values(lease_until=now + lease)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return set(renewed)
+
+
 def dispatch_due(
     *,
     sessions: sessionmaker[Session],
@@ -121,29 +149,93 @@ def dispatch_due(
     """Send due deliveries batch by batch until none is due (or `max_batches` ran)."""
     report = DispatchReport()
     done = 0
-    pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
-    try:
+    with ThreadPoolExecutor(max(concurrency, 1), thread_name_prefix="mend-send") as pool:
         while max_batches is None or done < max_batches:
             done += 1
+            claimed_at = clock.now()
             with sessions() as session:
-                claims = claim_batch(session, now=clock.now(), limit=batch, lease=lease)
+                claims = claim_batch(session, now=claimed_at, limit=batch, lease=lease)
             if not claims:
                 break
             report.claimed += len(claims)
             jobs = _prepare(sessions, claims, policy)
-            send = _sender(notifier)
-            if pool is None:
-                for job in jobs:
-                    send(job)
-            else:
-                list(pool.map(send, jobs))
-            _record(sessions, jobs, clock=clock, policy=policy, report=report)
+            _send_batch(
+                jobs,
+                pool,
+                notifier,
+                claimed_at=claimed_at,
+                sessions=sessions,
+                clock=clock,
+                policy=policy,
+                lease=lease,
+                report=report,
+            )
             if len(claims) < batch:
                 break
-    finally:
-        if pool is not None:
-            pool.shutdown()
     return report
+
+
+def _send_batch(
+    jobs: list[_Job],
+    pool: ThreadPoolExecutor,
+    notifier: Notifier,
+    *,
+    claimed_at: datetime,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    policy: Policy,
+    lease: timedelta,
+    report: DispatchReport,
+) -> None:
+    """Send a claimed batch from the pool; record outcomes as they come and keep the rest leased."""
+    send = _sender(notifier)
+    finished: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+
+    def run(job: _Job) -> None:
+        try:
+            if not job.extra.get("lost"):
+                send(job)
+        finally:
+            finished.put(job)
+
+    ready = [job for job in jobs if job.skipped or job.error is not None]
+    running = {job.id: job for job in jobs if not (job.skipped or job.error is not None)}
+    futures: list[Future[None]] = [pool.submit(run, job) for job in running.values()]
+    poll = min(POLL_SECONDS, lease.total_seconds() / 10)
+    recorded_at, renewed_at = clock.now(), claimed_at
+    try:
+        while running:
+            try:
+                job = finished.get(timeout=poll)
+                while True:
+                    ready.append(job)
+                    running.pop(job.id)
+                    job = finished.get_nowait()
+            except queue.Empty:
+                pass
+            now = clock.now()
+            if running and now - renewed_at >= lease / 3:
+                _renew(sessions, [*running.values(), *ready], now=now, lease=lease)
+                renewed_at = now
+            if running and ready and now - recorded_at >= RECORD_EVERY:
+                _record(sessions, ready, clock=clock, policy=policy, report=report)
+                ready, recorded_at = [], now
+    except BaseException:
+        for future in futures:  # sends not started yet are left to the lease
+            future.cancel()
+        raise
+    _record(sessions, ready, clock=clock, policy=policy, report=report)
+
+
+def _renew(sessions: sessionmaker[Session], jobs: list[_Job], *, now: datetime, lease: timedelta) -> None:
+    """Renew the lease of a batch's unrecorded rows; a row another claim took is not sent by this one."""
+    held = [job for job in jobs if not job.extra.get("lost")]
+    with sessions() as session:
+        renewed = renew_leases(session, [(job.id, job.claim) for job in held], now=now, lease=lease)
+    for job in held:
+        if job.id not in renewed:
+            log.warning("delivery %s: claim %s expired before its lease was renewed", job.id, job.claim)
+            job.extra["lost"] = True
 
 
 def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], policy: Policy) -> list[_Job]:

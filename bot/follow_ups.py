@@ -49,7 +49,7 @@ def answer_follow_up(
     elif answer is FollowUpAnswer.UNHAPPY:
         case.status = CaseStatus.OPEN
         case.resolved_at = None
-        deliveries.alert_manager(session, case, staff, now=now)
+        deliveries.alert_manager(session, case, staff, policy=policy, now=now)
         deliveries.schedule_reminder(session, case, policy=policy, now=now)
     elif attempt < policy.follow_up.max_attempts:
         deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=attempt + 1)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from adapters.slack import blocks
 from bot.ports import Recipient, SendError
@@ -38,7 +38,12 @@ _PERMANENT = {
 
 
 def web_client(token: str | None, base_url: str | None, *, retries: int = 1) -> WebClient:
-    """Return a Web API client that retries connection errors and honours Retry-After on 429."""
+    """Return a Web API client that retries connection errors and answers a 429 at once.
+
+    No handler sleeps out a Retry-After inside the call: the notifier turns a 429
+    into `SendError(retry_after=...)`, so the outbox delays that row and the
+    dispatcher's other sends (and its lease) carry on.
+    """
     # slack_sdk tests its logger's own level: set it, or every call formats an unused debug line.
     web_api_log = logging.getLogger("slack_sdk.web.mend_notifier")
     web_api_log.setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -46,10 +51,7 @@ def web_client(token: str | None, base_url: str | None, *, retries: int = 1) -> 
     if base_url:
         kwargs["base_url"] = base_url.rstrip("/") + "/"
     client = WebClient(**kwargs)
-    client.retry_handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=retries),
-        RateLimitErrorRetryHandler(max_retry_count=retries),
-    ]
+    client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=retries)]
     return client
 
 

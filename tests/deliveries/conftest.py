@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -17,7 +17,7 @@ from bot.deliveries import Kind
 
 
 class Recorder(ThreadingHTTPServer):
-    """Answers every POST with 200 and remembers it; can be told to fail, rate-limit or hang."""
+    """Answers every POST with 200 and remembers it; can be told to fail, rate-limit, hang or be slow."""
 
     daemon_threads = True
 
@@ -30,6 +30,7 @@ class Recorder(ThreadingHTTPServer):
         self.hang = threading.Event()
         self.release = threading.Event()
         self.first_hang = threading.Event()
+        self.on_request: Callable[[dict[str, Any]], None] | None = None  # runs before each answer
 
     @property
     def url(self) -> str:
@@ -50,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         server = self.server
+        if server.on_request is not None:
+            server.on_request(body)
         if server.hang.is_set():
             with server.lock:
                 server.hung.append(body)

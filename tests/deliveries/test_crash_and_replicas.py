@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
 from bot.ports import SystemClock
 from db.models import Delivery
+from tests.conftest import FakeClock
 from tests.deliveries.conftest import Recorder, add_lessons
 
 ROOT = Path(__file__).resolve().parents[2]
+MONDAY_MORNING = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # the week's digest is not due yet
 
 
 def _url(sessions: sessionmaker[Session]) -> str:
@@ -41,9 +44,9 @@ def _relay(sessions, recorder: Recorder, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _queue(sessions, count: int) -> None:
+def _queue(sessions, count: int, *, now: datetime | None = None) -> None:
     with sessions() as session:
-        add_lessons(session, count, now=SystemClock().now())
+        add_lessons(session, count, now=now or SystemClock().now())
         session.commit()
 
 
@@ -91,13 +94,14 @@ def test_two_dispatchers_on_postgresql_send_each_delivery_exactly_once(
 
 
 def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessions, recorder) -> None:
-    runtime = build_runtime(Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING"))
+    settings = Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING")
+    runtime = build_runtime(settings, clock=FakeClock(MONDAY_MORNING))
 
     async def scenario() -> None:
         handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
         try:
             await asyncio.sleep(0.2)  # the first poll runs at start: nothing is due
-            _queue(runtime.sessions, 3)
+            _queue(runtime.sessions, 3, now=MONDAY_MORNING)
             handle.kick()
             for _ in range(100):
                 if len(recorder.received) == 3:
@@ -114,7 +118,8 @@ def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessio
 
 
 def test_a_hanging_send_does_not_block_the_event_loop(fresh_sessions, recorder) -> None:
-    runtime = build_runtime(Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING"))
+    settings = Settings(MEND_DATABASE_URL=_url(fresh_sessions), MEND_LOG_LEVEL="WARNING")
+    runtime = build_runtime(settings, clock=FakeClock(MONDAY_MORNING))
     ticks = 0
 
     async def scenario() -> None:
@@ -122,7 +127,7 @@ def test_a_hanging_send_does_not_block_the_event_loop(fresh_sessions, recorder) 
         handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
         try:
             recorder.hang.set()
-            _queue(runtime.sessions, 1)
+            _queue(runtime.sessions, 1, now=MONDAY_MORNING)
             handle.kick()
             while not recorder.first_hang.is_set():
                 await asyncio.sleep(0.01)

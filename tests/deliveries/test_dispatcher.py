@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -159,14 +160,19 @@ def test_a_claim_takes_no_more_rows_than_its_batch(fresh_sessions, policy) -> No
     assert all(attempt == 1 for _, attempt in claims)
 
 
-def test_a_send_that_outlives_its_lease_does_not_overwrite_the_new_claim(
+def test_a_send_whose_lease_ran_out_does_not_overwrite_the_new_claim(
     fresh_sessions, policy, recorder
 ) -> None:
     clock = FakeClock()
     _queue(fresh_sessions, clock, 1)
     recorder.hang.set()
     reports: list[dispatcher.DispatchReport] = []
-    slow = threading.Thread(target=lambda: reports.append(_dispatch(fresh_sessions, policy, clock, recorder)))
+    stalled = FakeClock(clock.now())  # its process is paused: it cannot renew its lease in time
+
+    def stuck() -> None:
+        reports.append(_dispatch(fresh_sessions, policy, stalled, recorder))
+
+    slow = threading.Thread(target=stuck)
     slow.start()
     assert recorder.first_hang.wait(30)
     clock.advance(minutes=2)  # the lease runs out while the send hangs; another dispatcher claims it
@@ -177,3 +183,67 @@ def test_a_send_that_outlives_its_lease_does_not_overwrite_the_new_claim(
     assert reports[0].lost_claims == 1 and reports[0].retried == 0
     (row,) = _rows(fresh_sessions)
     assert row.status == "sending" and row.attempts == 2 and row.last_error is None
+
+
+def _eventually(check: Callable[[], bool]) -> bool:
+    """Wait up to ten seconds for a dispatcher running in another thread to make `check` true."""
+    pause = threading.Event()
+    for _ in range(200):
+        if check():
+            return True
+        pause.wait(0.05)
+    return check()
+
+
+def test_a_batch_slower_than_its_lease_is_not_sent_again_by_a_concurrent_pass(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 12)
+    others: list[dispatcher.DispatchReport] = []
+    kept_while_sending: list[int] = []
+    first_pass = threading.Lock()
+
+    def slow_platform(_body: dict) -> None:
+        # Each send of the first pass takes 15 s, so its batch takes three leases; meanwhile
+        # another pass (the scheduler's poll, a kick, a replica) looks for due rows each time.
+        if not first_pass.acquire(blocking=False):
+            return  # a send by that other pass
+        try:
+            clock.advance(seconds=15)
+            statuses = [row.status for row in _rows(fresh_sessions)]
+            kept_while_sending.append(statuses.count("sent"))
+            others.append(_dispatch(fresh_sessions, policy, clock, recorder))
+        finally:
+            first_pass.release()
+
+    recorder.on_request = slow_platform
+    report = _dispatch(fresh_sessions, policy, clock, recorder, batch=12)
+    recorder.on_request = None
+    assert sorted(recorder.titles().values()) == [1] * 12
+    assert (report.claimed, report.sent, report.lost_claims) == (12, 12, 0)
+    assert sum(other.claimed for other in others) == 0
+    assert max(kept_while_sending) >= 6  # outcomes are kept as sends complete, not at the batch's end
+    assert {row.status for row in _rows(fresh_sessions)} == {"sent"}
+
+
+def test_a_send_still_running_when_its_lease_would_expire_keeps_its_claim(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 1)
+    recorder.hang.set()  # the platform takes its time answering
+    reports: list[dispatcher.DispatchReport] = []
+    slow = threading.Thread(target=lambda: reports.append(_dispatch(fresh_sessions, policy, clock, recorder)))
+    slow.start()
+    assert recorder.first_hang.wait(30)
+    for _ in range(4):  # two whole leases go by while the send waits for its answer
+        clock.advance(seconds=30)
+        assert _eventually(lambda: _rows(fresh_sessions)[0].lease_until == clock.now() + dispatcher.LEASE)
+        with fresh_sessions() as session:
+            assert dispatcher.claim_batch(session, now=clock.now(), limit=5) == []
+    recorder.release.set()  # the answer never comes: the connection closes
+    slow.join(30)
+    assert reports[0].lost_claims == 0 and reports[0].retried == 1
+    (row,) = _rows(fresh_sessions)
+    assert row.status == "pending" and row.attempts == 1 and len(recorder.hung) == 1

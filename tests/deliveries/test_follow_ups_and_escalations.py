@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.main import build_runtime
+from adapters.scheduler import start_scheduler
+from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
 from bot import digest, dispatcher, escalations
 from bot.actions import handle
@@ -20,7 +24,7 @@ from bot.staff import import_staff
 from db.models import ApprovalRequest, Case, Delivery
 from tests.conftest import STAFF_CSV, FakeClock
 from tests.deliveries.conftest import Recorder
-from tests.helpers import ALICE, BOB, DANA, open_late_delivery
+from tests.helpers import ALICE, BOB, DANA, ERIN, open_late_delivery
 
 LESSON = dict(outcome="Sent it again by express", root_cause="Depot scan", lesson="Check scans")
 
@@ -116,6 +120,21 @@ def test_still_unhappy_reopens_the_case_and_tells_the_manager(fresh_sessions, po
     _dispatch(fresh_sessions, policy, clock, recorder)
     told = _last(recorder)
     assert told["recipient"]["name"] == "Bob Reyes" and "customer still unhappy" in told["reply"]["title"]
+
+
+def test_still_unhappy_without_a_manager_tells_the_approver_group(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _start(fresh_sessions, policy, clock, actor=ERIN)  # Erin has no manager; no approvals channel
+    with fresh_sessions() as session:
+        resolve_case(ResolveCase(ERIN, case_id, **LESSON), session=session, policy=policy, clock=clock)
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    (button,) = [b for b in _last(recorder)["reply"]["buttons"] if b["label"] == "Still unhappy"]
+    _act(fresh_sessions, policy, clock, button["action"], button["value"], ERIN)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    (alert,) = _kinds(fresh_sessions, "customer_unhappy")
+    assert alert.status == "sent" and alert.channel is None
+    told = _last(recorder)
+    assert told["recipient"]["name"] == "Olu Santos" and "customer still unhappy" in told["reply"]["title"]
 
 
 def test_could_not_reach_asks_again_up_to_the_policys_limit(fresh_sessions, policy, recorder) -> None:
@@ -260,7 +279,7 @@ def test_the_weekly_digest_counts_last_weeks_cases_once_per_week(fresh_sessions,
     _start(fresh_sessions, policy, clock)
     with fresh_sessions() as session:
         open_late_delivery(session, policy, clock, severity="critical", customer_ref="ORD-2")
-    clock.advance(days=2)
+    clock.current = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # the next Monday, 08:00 UTC
 
     def run() -> bool:
         with fresh_sessions() as session:
@@ -301,3 +320,53 @@ def test_two_replicas_queueing_the_digest_at_the_same_moment_queue_it_once(
     assert results == [False]
     with fresh_sessions() as session:
         assert session.scalar(select(func.count()).where(Delivery.kind == "digest")) == 1
+
+
+def _digests(sessions) -> list[Delivery]:
+    return _kinds(sessions, "digest")
+
+
+def test_a_scheduler_started_after_monday_morning_queues_that_weeks_digest_once(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()  # Tuesday 10 November: a case in the week the digest covers
+    _start(fresh_sessions, policy, clock)
+    clock.current = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)  # a case after that week's end
+    with fresh_sessions() as session:
+        open_late_delivery(session, policy, clock, severity="critical", customer_ref="ORD-2")
+        session.commit()
+    clock.current = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday: nothing ran on Monday
+    url = fresh_sessions.kw["bind"].url.render_as_string(hide_password=False)
+    runtime = build_runtime(Settings(MEND_DATABASE_URL=url, MEND_LOG_LEVEL="WARNING"), clock=clock)
+
+    async def scenario() -> None:
+        handle = start_scheduler(
+            runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600, escalate_seconds=3600
+        )
+        try:
+            for _ in range(200):  # the scheduler's first runs are at its start
+                if _digests(fresh_sessions):
+                    break
+                await asyncio.sleep(0.05)
+            await handle.escalate_and_remind()  # each tick looks again: still once
+            clock.current = datetime(2026, 11, 23, 7, 59, tzinfo=UTC)
+            await handle.escalate_and_remind()
+            assert len(_digests(fresh_sessions)) == 1
+            clock.advance(minutes=1)  # the next Monday, 08:00 UTC: the next week's digest
+            await handle.escalate_and_remind()
+        finally:
+            handle.shutdown()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        runtime.close()
+    first, second = _digests(fresh_sessions)
+    assert first.dedupe_key == "digest:2026-W47" and second.dedupe_key == "digest:2026-W48"
+    assert (first.payload["since"], first.payload["until"]) == (
+        "2026-11-09T08:00:00+00:00",
+        "2026-11-16T08:00:00+00:00",
+    )
+    assert first.payload["counts"] == [["late_delivery", "major", 1]]
+    assert second.payload["since"] == "2026-11-16T08:00:00+00:00"
+    assert second.payload["counts"] == [["late_delivery", "critical", 1]]
