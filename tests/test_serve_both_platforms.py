@@ -189,8 +189,17 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
             "lesson": "Check the courier cut-off each Monday",
         }
         assert await alice.submit(resolve_modal.answer["view"], **lesson) == (200, "")
-        (slack_lesson,) = await wait_for(lambda: api.of("chat.postMessage", channel=SLACK_LESSONS))
-        (teams_lesson,) = await wait_for(lambda: connector.posts(TEAMS_LESSONS))
+        # (the channels also get this week's digest: the scheduler started after Monday 08:00 UTC)
+        (slack_lesson,) = await wait_for(
+            lambda: [c for c in api.of("chat.postMessage", channel=SLACK_LESSONS) if "Lesson" in c.text]
+        )
+        (teams_lesson,) = await wait_for(
+            lambda: [c for c in connector.posts(TEAMS_LESSONS) if "Lesson" in json.dumps(c.body)]
+        )
+        assert [
+            c for c in api.of("chat.postMessage", channel=SLACK_LESSONS) if "Service recovery, week" in c.text
+        ]
+        assert [c for c in connector.posts(TEAMS_LESSONS) if "Service recovery, week" in json.dumps(c.body)]
         for shown in (slack_lesson.text, json.dumps(teams_lesson.body)):
             assert "courier cut-off" in shown
             for private in ("Jane", "jane@example.org", "555 0100", "ORD-123456"):
