@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -21,6 +22,16 @@ async def _open_modal(api, alice) -> dict:
     await alice.recover("")
     (opened,) = await wait_for(lambda: api.of("views.open"))
     return opened.answer["view"]
+
+
+async def _alice_opens_a_case(endpoint, api, runtime) -> tuple[SlackUser, Any]:
+    """Load the staff; Alice opens the standard case; return her and the suggestion DM."""
+    load_staff(runtime)
+    alice = SlackUser(endpoint, api, "UALICE", "alice")
+    view = await _open_modal(api, alice)
+    await alice.submit(view, **CASE)
+    (suggestion,) = await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+    return alice, suggestion
 
 
 def test_a_forged_or_stale_signature_is_refused_and_stores_nothing(make_runtime):
@@ -86,11 +97,7 @@ def test_a_double_click_on_give_makes_one_offer(make_runtime):
 def test_the_home_tab_shows_open_cases_and_authority(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):
-            load_staff(runtime)
-            alice = SlackUser(endpoint, api, "UALICE", "alice")
-            view = await _open_modal(api, alice)
-            await alice.submit(view, **CASE)
-            await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            alice, _ = await _alice_opens_a_case(endpoint, api, runtime)
             assert (await alice.open_home())[0] == 200
             (published,) = await wait_for(lambda: api.of("views.publish"))
             assert published.args["user_id"] == "UALICE"
@@ -104,11 +111,7 @@ def test_the_home_tab_shows_open_cases_and_authority(make_runtime):
 def test_history_and_help_answer_only_the_asker(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):
-            load_staff(runtime)
-            alice = SlackUser(endpoint, api, "UALICE", "alice")
-            view = await _open_modal(api, alice)
-            await alice.submit(view, **CASE)
-            await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            alice, _ = await _alice_opens_a_case(endpoint, api, runtime)
             status, body = await alice.recover("help")
             assert status == 200 and "history CUSTOMER" in body
             assert (await alice.recover("history ORD-123456"))[0] == 200
@@ -160,11 +163,7 @@ def test_a_modal_that_cannot_open_is_explained_to_the_person(make_runtime):
 def test_a_button_whose_form_cannot_open_tells_the_person(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):
-            load_staff(runtime)
-            alice = SlackUser(endpoint, api, "UALICE", "alice")
-            view = await _open_modal(api, alice)
-            await alice.submit(view, **CASE)
-            (suggestion,) = await wait_for(lambda: api.of("chat.postMessage", channel="UALICE"))
+            alice, suggestion = await _alice_opens_a_case(endpoint, api, runtime)
             api.fail["views.open"] = "expired_trigger_id"
             assert await alice.click(suggestion, "Resolve") == (200, "")
             (told,) = await wait_for(lambda: api.of("response_url"))
