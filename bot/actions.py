@@ -178,8 +178,9 @@ def _id(value: str) -> int:
 
 
 def _pair(value: str) -> tuple[int, int]:
+    """Return the two numbers a button value starts with (a third, if any, only tells renderings apart)."""
     try:
-        first, second = value.split(":")
+        first, second, *_ = value.split(":")
         return int(first), int(second)
     except (AttributeError, ValueError):
         raise MendError(messages.bad_button()) from None

@@ -285,7 +285,9 @@ def case_card(
             button=Button(
                 "Give" if o.within_authority else "Ask approval",
                 ActionId.GIVE_OPTION if o.within_authority else ActionId.REQUEST_APPROVAL,
-                f"{case.id}:{o.rank}",
+                # The number of offers so far makes a click on a later rendering of this card
+                # (after a reopen, say) a new request, while a double click stays one.
+                f"{case.id}:{o.rank}:{len(offers)}",
                 Style.PRIMARY if o.rank == 1 else Style.DEFAULT,
             )
             if (is_open and pending is None) or (is_open and o.within_authority)
