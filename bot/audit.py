@@ -1,10 +1,16 @@
-"""The audit log: one event per change, in the change's own transaction."""
+"""The audit log: one event per change, in the change's own transaction.
+
+An event is written with one prepared INSERT, not through the ORM's unit of work:
+nothing reads it back as an object, and the insert is a quarter of the cost. The
+rows it refers to (the case, the actor) have ids, so they are already written.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent
@@ -21,13 +27,17 @@ def record(
     **detail: Any,
 ) -> None:
     """Add an audit event to the session's transaction."""
-    session.add(
-        AuditEvent(
-            action=action,
-            at=at,
-            platform=platform,
-            actor_id=actor_id,
-            case_id=case_id,
-            detail=detail,
-        )
+    session.execute(
+        _INSERT,
+        {
+            "action": action,
+            "at": at,
+            "platform": platform,
+            "actor_id": actor_id,
+            "case_id": case_id,
+            "detail": detail,
+        },
     )
+
+
+_INSERT = insert(AuditEvent.__table__)

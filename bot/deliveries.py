@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,22 +58,48 @@ def enqueue(
     case_id: int | None = None,
     dedupe_key: str | None = None,
     **payload: Any,
-) -> Delivery:
-    """Add a delivery to the session's transaction."""
-    delivery = Delivery(
-        kind=kind.value,
-        recipient_id=recipient_id,
-        channel=channel,
-        case_id=case_id,
-        payload=payload,
-        status=DeliveryStatus.PENDING,
-        due_at=due_at or now,
-        attempts=0,
-        dedupe_key=dedupe_key,
-        created_at=now,
+) -> None:
+    """Add a delivery to the session's transaction.
+
+    One prepared INSERT, not the ORM's unit of work: the row is not needed as an
+    object here, and a use case adds one or two on every change. The case and the
+    recipient it refers to have ids, so they are already written.
+    """
+    session.execute(
+        _INSERT,
+        _row(kind, now, due_at, recipient_id, channel, case_id, dedupe_key, payload),
     )
-    session.add(delivery)
-    return delivery
+
+
+def _row(
+    kind: Kind,
+    now: datetime,
+    due_at: datetime | None,
+    recipient_id: int | None,
+    channel: str | None,
+    case_id: int | None,
+    dedupe_key: str | None,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "kind": kind.value,
+        "recipient_id": recipient_id,
+        "channel": channel,
+        "case_id": case_id,
+        "payload": payload,
+        "status": DeliveryStatus.PENDING,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "lease_until": None,
+        "last_error": None,
+        "sent_ref": None,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "sent_at": None,
+    }
+
+
+_INSERT = insert(Delivery.__table__)
 
 
 def enqueue_once(session: Session, kind: Kind, *, now: datetime, dedupe_key: str, **values: Any) -> bool:
@@ -244,10 +270,9 @@ def remember_message(
     **payload: Any,
 ) -> None:
     """Record a message an adapter sent directly, so later changes can update it in place."""
-    delivery = enqueue(session, kind, now=now, recipient_id=recipient_id, case_id=case_id, **payload)
-    delivery.status = DeliveryStatus.SENT
-    delivery.sent_ref = sent_ref
-    delivery.sent_at = now
+    row = _row(kind, now, None, recipient_id, None, case_id, None, payload)
+    row.update(status=DeliveryStatus.SENT, sent_ref=sent_ref, sent_at=now)
+    session.execute(_INSERT, row)
 
 
 def retry_failed(session: Session, delivery_id: int, *, now: datetime) -> str | None:
