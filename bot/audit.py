@@ -8,9 +8,9 @@ rows it refers to (the case, the actor) have ids, so they are already written.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from db.models import AuditEvent
@@ -40,4 +40,5 @@ def record(
     )
 
 
-_INSERT = insert(AuditEvent.__table__)
+# The mapped class's table, typed as the Table it is.
+_INSERT = insert(cast(Table, AuditEvent.__table__))

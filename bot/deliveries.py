@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -99,7 +99,8 @@ def _row(
     }
 
 
-_INSERT = insert(Delivery.__table__)
+# The mapped class's table, typed as the Table it is.
+_INSERT = insert(cast(Table, Delivery.__table__))
 
 
 def enqueue_once(session: Session, kind: Kind, *, now: datetime, dedupe_key: str, **values: Any) -> bool:
