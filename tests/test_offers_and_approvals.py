@@ -204,6 +204,33 @@ def test_a_double_click_gives_one_offer(session: Session, policy, clock) -> None
     assert counts(session)["offers"] == 1
 
 
+def test_a_press_on_a_later_rendering_of_the_card_is_a_new_offer(session: Session, policy, clock) -> None:
+    """Platforms key a press by message, button value and person; the value tells renderings apart."""
+    from bot.cases import show_case
+
+    case = open_late_delivery(session, policy, clock)
+
+    def give_button(card) -> str:
+        return next(
+            i.button.value for i in card.items if i.button and i.button.action is ActionId.GIVE_OPTION
+        )
+
+    before = give_button(case.reply)
+    handle(
+        ActionId.GIVE_OPTION, before, ALICE, session=session, policy=policy, clock=clock, request_key=before
+    )
+    again = handle(
+        ActionId.GIVE_OPTION, before, ALICE, session=session, policy=policy, clock=clock, request_key=before
+    )
+    assert "already given" in again.title and counts(session)["offers"] == 1
+    after = give_button(show_case(ALICE, case.case_id, session=session, policy=policy, clock=clock).reply)
+    assert after != before
+    given = handle(
+        ActionId.GIVE_OPTION, after, ALICE, session=session, policy=policy, clock=clock, request_key=after
+    )
+    assert "already" not in given.title and counts(session)["offers"] == 2
+
+
 @pytest.mark.postgres
 def test_two_approvers_deciding_at_once_leave_exactly_one_decision(dialect, request, policy) -> None:
     if dialect == "sqlite":
