@@ -97,17 +97,61 @@ def chat(
 def serve(
     host: Annotated[str, typer.Option(help="the address to listen on")] = "0.0.0.0",
     port: Annotated[int, typer.Option(help="the port to listen on")] = 3000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="how many server processes share the port, to use more than one CPU"
+            " (PostgreSQL only; Linux spreads connections over them with SO_REUSEPORT)",
+        ),
+    ] = 1,
+    worker_index: Annotated[int | None, typer.Option(hidden=True)] = None,
+    worker_of: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Serve Slack (/slack/events), Teams (/api/messages), /healthz and /metrics on one port."""
     import asyncio
 
     from adapters.server import serve as run_server
 
+    if worker_index is not None and worker_of is not None:
+        _serve_as_worker(host=host, port=port, index=worker_index, supervisor=worker_of)
+        return
+    if workers > 1:
+        _supervise(host=host, port=port, count=workers)
     runtime = _runtime()
     try:
         asyncio.run(run_server(runtime, host=host, port=port))
     except KeyboardInterrupt:
         pass
+    finally:
+        runtime.close()
+
+
+def _supervise(*, host: str, port: int, count: int) -> None:
+    from sqlalchemy.engine import make_url
+
+    from adapters.workers import supervise
+
+    settings = Settings()
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        raise _fail(
+            f"mend serve --workers {count}: SQLite is served from one process;"
+            " for more workers use PostgreSQL (set MEND_DATABASE_URL).",
+            2,
+        )
+    # A broken policy or a database to upgrade is told once here, not once by every worker.
+    _runtime(settings).close()
+    raise typer.Exit(supervise(host=host, port=port, count=count))
+
+
+def _serve_as_worker(*, host: str, port: int, index: int, supervisor: int) -> None:
+    import asyncio
+
+    from adapters.workers import run_worker
+
+    runtime = _runtime()
+    try:
+        asyncio.run(run_worker(runtime, host=host, port=port, index=index, supervisor=supervisor))
     finally:
         runtime.close()
 

@@ -222,17 +222,26 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
     return bot
 
 
-async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | None = None) -> None:
+async def serve(
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    notifier: Notifier | None = None,
+    reuse_port: bool = False,
+    slack_socket_mode: bool = True,
+) -> None:
     """Run the web app and the delivery scheduler until cancelled.
 
-    With SLACK_APP_TOKEN set, Slack's Socket Mode runs on the same loop too.
+    With SLACK_APP_TOKEN set (and `slack_socket_mode`), Slack's Socket Mode runs on the same
+    loop too. `reuse_port` lets several processes listen on one port (SO_REUSEPORT).
     """
     from adapters.scheduler import start_scheduler
 
     web_app = build_web_app(runtime, notifier=notifier)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     log.warning(
         "Mend is serving on http://%s:%s (Slack: %s)", host, port, "on" if SLACK_KEY in web_app else "off"
@@ -240,7 +249,7 @@ async def serve(runtime: Runtime, *, host: str, port: int, notifier: Notifier | 
     scheduler = start_scheduler(runtime, web_app[NOTIFIER_KEY])
     socket_mode = None
     bot = web_app.get(SLACK_KEY)
-    if bot is not None and runtime.settings.slack_app_token:
+    if bot is not None and slack_socket_mode and runtime.settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         socket_mode = AsyncSocketModeHandler(bot.app, runtime.settings.slack_app_token)
