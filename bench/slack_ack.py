@@ -1,13 +1,25 @@
 """How fast Mend answers Slack, against a bare Bolt app that only acks, on the same machine.
 
-Starts a local stand-in for Slack's Web API, `mend serve` (SQLite, then PostgreSQL)
-and a bare slack-bolt aiohttp app, each as its own process; drives each with signed
-requests from `--concurrency` connections for `--seconds`; prints throughput, p50
-and p99 of the /recover ack and of the case-open round trip (view_submission ->
-response, including Mend's database write), and each as a ratio to the bare app.
-Each server first gets the same one-second warm-up, which is not counted.
+Starts every server first, each as its own processes with its own local stand-in for
+Slack's Web API: a bare slack-bolt aiohttp app, `mend serve` on SQLite and `mend
+serve` on PostgreSQL (unless --skip-postgres). Each server gets the same one-second
+warm-up, which is not counted. Then, in `--rounds` interleaved rounds (the order
+reversed every other round), each server is driven for seconds/rounds with signed
+/recover commands from `--concurrency` connections, then each for seconds/rounds with
+case-form submissions, so drift on a shared, noisy machine falls on all of them alike.
+It prints, per server, throughput, p50 and p99 of the /recover ack and of the
+case-open round trip (view_submission -> response, including Mend's database write)
+over all rounds, each as a ratio to the bare app, and the Web API calls the server
+made (views.open, chat.postMessage) next to the acks and case opens it answered,
+warm-up included: Mend acks first and calls views.open after, so this shows the work
+behind each ack was done.
 
-    .venv/bin/python bench/slack_ack.py [--seconds 10] [--concurrency 16] [--skip-postgres]
+`--workers N` runs `mend serve --workers N` on PostgreSQL and the bare app as N
+processes on one port (SO_REUSEPORT), like for like; SQLite is served from one
+process whatever N is.
+
+    .venv/bin/python bench/slack_ack.py [--seconds 10] [--concurrency 16] [--rounds 5]
+        [--workers 1] [--skip-postgres]
 """
 
 from __future__ import annotations
@@ -25,6 +37,9 @@ import tempfile
 import time
 import urllib.parse
 import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,16 +60,22 @@ def _free_port() -> int:
 
 
 def run_mock_api(port: int) -> None:
-    """Answer every Web API method like Slack would, quickly."""
+    """Answer every Web API method like Slack would, quickly; GET /counts says how often each was called."""
     from aiohttp import web
 
     counter = itertools.count(1)
+    calls: Counter[str] = Counter()
 
     async def method(request: web.Request) -> web.Response:
         name = request.match_info["method"]
-        if request.can_read_body:
-            await request.read()
+        body = await request.read() if request.can_read_body else b""
         n = next(counter)
+        if name == "chat.postMessage":
+            channel = _channel(body)
+            # A person (a DM, what a case open sends) or a channel (the scheduler's own posts).
+            calls[name if channel[:1] in ("U", "D") else f"{name} to #{channel}"] += 1
+        else:
+            calls[name] += 1
         if name == "auth.test":
             return web.json_response({"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM})
         if name.startswith("views."):
@@ -63,13 +84,28 @@ def run_mock_api(port: int) -> None:
             return web.json_response({"ok": True, "user": {"id": request.query.get("user"), "profile": {}}})
         return web.json_response({"ok": True, "channel": "DBENCH", "ts": f"1763900000.{n:06d}"})
 
+    async def counts(_request: web.Request) -> web.Response:
+        return web.json_response(dict(calls))
+
     app = web.Application()
     app.router.add_route("*", "/api/{method}", method)
+    app.router.add_get("/counts", counts)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
+def _channel(body: bytes) -> str:
+    try:
+        args = json.loads(body)
+    except ValueError:
+        args = dict(urllib.parse.parse_qsl(body.decode()))
+    return str(args.get("channel", ""))
+
+
 def run_bare(port: int, api_url: str) -> None:
-    """A bare slack-bolt app on aiohttp: acks /recover and modal submissions, nothing else."""
+    """A bare slack-bolt app on aiohttp: acks /recover and modal submissions, nothing else.
+
+    It listens with SO_REUSEPORT, so several of them can share the port like `mend serve --workers`.
+    """
     import logging
 
     from aiohttp import web
@@ -93,7 +129,7 @@ def run_bare(port: int, api_url: str) -> None:
 
     web_app = web.Application()
     web_app.router.add_post("/slack/events", events)
-    web.run_app(web_app, host="127.0.0.1", port=port, access_log=None, print=None)
+    web.run_app(web_app, host="127.0.0.1", port=port, access_log=None, print=None, reuse_port=True)
 
 
 # --- the load ------------------------------------------------------------------------------
@@ -163,16 +199,39 @@ def submission_body(worker: int, n: int) -> str:
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
-async def drive(url: str, make_body, *, seconds: float, concurrency: int) -> dict[str, float]:
-    """Send signed requests from `concurrency` connections for `seconds`; return the figures."""
+@dataclass
+class Sample:
+    """What one or more measurements of one server saw: latencies of answered requests, errors, time."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: Sample) -> None:
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.seconds += other.seconds
+
+    def figures(self) -> dict[str, float]:
+        latencies = sorted(self.latencies)
+        if not latencies:
+            return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": self.errors}
+        return {
+            "rps": len(latencies) / self.seconds,
+            "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+            "errors": self.errors,
+        }
+
+
+async def drive(url: str, make_body, *, seconds: float, concurrency: int) -> Sample:
+    """Send signed requests from `concurrency` connections for `seconds`; return what was seen."""
     from aiohttp import ClientSession, ClientTimeout, TCPConnector
 
-    latencies: list[float] = []
-    errors = 0
+    sample = Sample()
     deadline = time.perf_counter() + seconds
 
     async def worker(index: int, http: ClientSession) -> None:
-        nonlocal errors
         for n in itertools.count():
             if time.perf_counter() >= deadline:
                 return
@@ -186,30 +245,45 @@ async def drive(url: str, make_body, *, seconds: float, concurrency: int) -> dic
             except (TimeoutError, OSError):
                 ok = False
             if ok:
-                latencies.append(time.perf_counter() - started)
+                sample.latencies.append(time.perf_counter() - started)
             else:
-                errors += 1
+                sample.errors += 1
 
     timeout = ClientTimeout(total=30)
     async with ClientSession(connector=TCPConnector(limit=concurrency), timeout=timeout) as http:
         started = time.perf_counter()
         await asyncio.gather(*(worker(i, http) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    if not latencies:
-        return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": errors}
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        "errors": errors,
-    }
+        sample.seconds = time.perf_counter() - started
+    return sample
 
 
 # --- orchestration ---------------------------------------------------------------------------
 
 
 LOGS = Path(tempfile.gettempdir()) / f"mend-bench-{os.getpid()}.log"
+KINDS = {"ack": command_body, "case_open": submission_body}
+
+
+@dataclass
+class Server:
+    """One server under test, its processes, its stand-in Web API and what it was measured doing."""
+
+    title: str
+    base: str
+    api_base: str
+    processes: list[subprocess.Popen[bytes]]
+    listeners: int
+    ready_path: str
+    measured: dict[str, Sample] = field(default_factory=lambda: {kind: Sample() for kind in KINDS})
+    answered: Counter[str] = field(default_factory=Counter)  # warm-up included
+
+    async def run(self, kind: str, seconds: float, concurrency: int, *, count: bool = True) -> None:
+        sample = await drive(
+            f"{self.base}/slack/events", KINDS[kind], seconds=seconds, concurrency=concurrency
+        )
+        self.answered[kind] += len(sample.latencies)
+        if count:
+            self.measured[kind].add(sample)
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -218,17 +292,34 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
-async def _wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def _listening(port: int) -> int | None:
+    """Count the sockets listening on `port` (one per process with SO_REUSEPORT); None off Linux."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    found = 0
+    for table in tables:
+        for line in table.read_text().splitlines()[1:] if table.exists() else []:
+            fields = line.split()
+            found += fields[1].endswith(f":{port:04X}") and fields[3] == "0A"  # 0A: LISTEN
+    return found
+
+
+async def _wait_up(url: str, processes: list[subprocess.Popen[bytes]], listeners: int = 1) -> None:
+    """Wait until `url` answers and all `listeners` processes listen on its port."""
     from aiohttp import ClientSession
 
+    port = urllib.parse.urlsplit(url).port or 80
     async with ClientSession() as http:
-        for _ in range(400):
-            if process.poll() is not None:
+        for _ in range(1200):
+            if any(process.poll() is not None for process in processes):
                 raise SystemExit(f"{url} did not start; see {LOGS}")
             try:
                 async with http.get(url) as response:
-                    if response.status < 500:
-                        return
+                    up = response.status < 500
+                listening = _listening(port)
+                if up and (listening is None or listening >= listeners):
+                    return
             except OSError:
                 pass
             await asyncio.sleep(0.05)
@@ -271,14 +362,32 @@ def _drop_postgres(database_url: str) -> None:
     admin.dispose()
 
 
-async def _measure(base: str, seconds: float, concurrency: int) -> dict[str, dict[str, float]]:
-    url = f"{base}/slack/events"
-    # The same short warm-up for every server (first connections, SQL compilation caches), not counted.
-    await drive(url, command_body, seconds=WARM_UP_SECONDS, concurrency=concurrency)
-    await drive(url, submission_body, seconds=WARM_UP_SECONDS, concurrency=concurrency)
-    ack = await drive(url, command_body, seconds=seconds, concurrency=concurrency)
-    case_open = await drive(url, submission_body, seconds=seconds, concurrency=concurrency)
-    return {"ack": ack, "case_open": case_open}
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _calls(server: Server) -> Counter[str]:
+    """Return the stand-in's call counts once they stop moving (work after the ack finishes)."""
+    from aiohttp import ClientSession
+
+    async with ClientSession() as http:
+        last: Counter[str] | None = None
+        for _ in range(20):
+            async with http.get(f"{server.api_base}/counts") as response:
+                counts = Counter(await response.json())
+            if counts == last:
+                break
+            last = counts
+            await asyncio.sleep(0.5)
+    return counts
 
 
 def _line(label: str, figures: dict[str, float], bare: dict[str, float]) -> str:
@@ -290,67 +399,115 @@ def _line(label: str, figures: dict[str, float], bare: dict[str, float]) -> str:
     )
 
 
-async def main(args: argparse.Namespace) -> None:
+async def _start(
+    args: argparse.Namespace, stack: ExitStack, processes: list[subprocess.Popen[bytes]]
+) -> list[Server]:
+    """Start every server (and its stand-in Web API), wait until all are up, and return them."""
     me = [sys.executable, str(Path(__file__).resolve())]
-    api_port, bare_port = _free_port(), _free_port()
-    api_url = f"http://127.0.0.1:{api_port}/api/"
-    processes = [_spawn([*me, "--mock-api", str(api_port)], _env())]
-    try:
-        await _wait_up(api_url + "auth.test", processes[0])
-        processes.append(_spawn([*me, "--bare", str(bare_port), api_url], _env()))
-        bare_base = f"http://127.0.0.1:{bare_port}"
-        await _wait_up(f"{bare_base}/slack/events", processes[-1])
-        print(f"{os.cpu_count()} CPUs, {args.concurrency} connections, {args.seconds:.0f} s per measurement")
-        bare = await _measure(bare_base, args.seconds, args.concurrency)
-        print("bare slack-bolt app (ack only)")
-        print(_line("/recover ack", bare["ack"], bare["ack"]))
-        print(_line("view_submission ack", bare["case_open"], bare["case_open"]))
-        databases = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
-        for dialect in databases:
-            with tempfile.TemporaryDirectory() as tmp:
-                if dialect == "sqlite":
-                    database_url = f"sqlite:///{Path(tmp) / 'mend.db'}"
-                else:
-                    database_url = _postgres_database()
-                try:
-                    env = _env(
-                        MEND_DATABASE_URL=database_url,
-                        SLACK_SIGNING_SECRET=SECRET,
-                        SLACK_BOT_TOKEN="xoxb-bench",
-                        MEND_SLACK_API_URL=api_url,
-                    )
-                    staff = Path(tmp) / "staff.csv"
-                    _staff_csv(staff)
-                    mend = [sys.executable, "-m", "adapters.cli"]
-                    subprocess.run(
-                        [*mend, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
-                    )
-                    subprocess.run(
-                        [*mend, "staff", "import", str(staff)],
-                        cwd=ROOT,
-                        env=env,
-                        check=True,
-                        capture_output=True,
-                    )
-                    port = _free_port()
-                    server = _spawn([*mend, "serve", "--host", "127.0.0.1", "--port", str(port)], env)
-                    processes.append(server)
-                    base = f"http://127.0.0.1:{port}"
-                    await _wait_up(f"{base}/healthz", server)
-                    figures = await _measure(base, args.seconds, args.concurrency)
-                    server.terminate()
-                    server.wait(timeout=30)
-                    print(f"mend serve on {dialect}")
-                    print(_line("/recover ack", figures["ack"], bare["ack"]))
-                    print(_line("case open (view_submission)", figures["case_open"], bare["case_open"]))
-                finally:
-                    if dialect == "postgresql":
-                        _drop_postgres(database_url)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+    mend = [sys.executable, "-m", "adapters.cli"]
+
+    def stand_in() -> tuple[str, str]:
+        port = _free_port()
+        processes.append(_spawn([*me, "--mock-api", str(port)], _env()))
+        return f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api/"
+
+    servers: list[Server] = []
+    api_base, api_url = stand_in()
+    port = _free_port()
+    bare = [_spawn([*me, "--bare", str(port), api_url], _env()) for _ in range(args.workers)]
+    processes += bare
+    many = f"{args.workers} processes on one port" if args.workers > 1 else "1 process"
+    servers.append(
+        Server(
+            f"bare slack-bolt app (ack only), {many}",
+            f"http://127.0.0.1:{port}",
+            api_base,
+            bare,
+            args.workers,
+            "/slack/events",
+        )
+    )
+    for dialect in ["sqlite"] + ([] if args.skip_postgres else ["postgresql"]):
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if dialect == "sqlite":
+            database_url = f"sqlite:///{tmp / 'mend.db'}"
+            workers, title = 1, "mend serve on SQLite, 1 process (SQLite is served from one process)"
+        else:
+            database_url = _postgres_database()
+            stack.callback(_drop_postgres, database_url)
+            workers = args.workers
+            title = (
+                f"mend serve --workers {workers} on PostgreSQL, {many}"
+                if workers > 1
+                else "mend serve on PostgreSQL, 1 process"
+            )
+        api_base, api_url = stand_in()
+        env = _env(
+            MEND_DATABASE_URL=database_url,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_BOT_TOKEN="xoxb-bench",
+            MEND_SLACK_API_URL=api_url,
+        )
+        staff = tmp / "staff.csv"
+        _staff_csv(staff)
+        for command in (["db", "upgrade"], ["staff", "import", str(staff)]):
+            subprocess.run([*mend, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        port = _free_port()
+        serve = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+        if workers > 1:
+            serve += ["--workers", str(workers)]
+        supervisor = _spawn([*mend, *serve], env)
+        processes.append(supervisor)
+        base = f"http://127.0.0.1:{port}"
+        servers.append(Server(title, base, api_base, [supervisor], workers, "/healthz"))
+    for server in servers:
+        await _wait_up(f"{server.api_base}/counts", processes)
+        await _wait_up(server.base + server.ready_path, server.processes, server.listeners)
+    return servers
+
+
+async def main(args: argparse.Namespace) -> None:
+    processes: list[subprocess.Popen[bytes]] = []
+    # The stack removes the servers' folders and databases, once the servers are stopped.
+    with ExitStack() as stack:
+        try:
+            await _run(args, await _start(args, stack, processes))
+        finally:
+            _stop(processes)
+
+
+async def _run(args: argparse.Namespace, servers: list[Server]) -> None:
+    """Warm every server up, measure them in interleaved rounds, and print the figures."""
+    share = args.seconds / args.rounds
+    print(
+        f"{os.cpu_count()} CPUs, {args.concurrency} connections, {args.seconds:.0f} s per measurement"
+        f" in {args.rounds} interleaved rounds of {share:.1f} s, --workers {args.workers}"
+    )
+    # The same short warm-up for every server (first connections, SQL compilation caches), not counted.
+    for server in servers:
+        for kind in KINDS:
+            await server.run(kind, WARM_UP_SECONDS, args.concurrency, count=False)
+    for round_ in range(args.rounds):
+        order = servers if round_ % 2 == 0 else servers[::-1]
+        for kind in KINDS:
+            for server in order:
+                await server.run(kind, share, args.concurrency)
+    bare = servers[0].measured
+    for server in servers:
+        calls = await _calls(server)
+        print(server.title)
+        print(_line("/recover ack", server.measured["ack"].figures(), bare["ack"].figures()))
+        label = "case open (view_submission)" if server is not servers[0] else "view_submission ack"
+        print(_line(label, server.measured["case_open"].figures(), bare["case_open"].figures()))
+        opened, posted = calls.pop("views.open", 0), calls.pop("chat.postMessage", 0)
+        others = ", ".join(f"{name} {n}" for name, n in sorted(calls.items()))
+        submissions = "view_submission acks" if server is servers[0] else "case opens"
+        print(
+            f"  Web API calls (warm-up included): {opened} views.open for {server.answered['ack']}"
+            f" /recover acks answered, {posted} chat.postMessage to a person for"
+            f" {server.answered['case_open']} {submissions} answered\n"
+            f"    other calls: {others or 'none'}"
+        )
 
 
 if __name__ == "__main__":
@@ -360,7 +517,17 @@ if __name__ == "__main__":
         run_bare(int(sys.argv[2]), sys.argv[3])
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-        parser.add_argument("--seconds", type=float, default=10.0)
+        parser.add_argument("--seconds", type=float, default=10.0, help="measured time per server and kind")
         parser.add_argument("--concurrency", type=int, default=16)
+        parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the time is split into")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="mend serve --workers on PostgreSQL, and bare app processes",
+        )
         parser.add_argument("--skip-postgres", action="store_true")
-        asyncio.run(main(parser.parse_args()))
+        parsed = parser.parse_args()
+        if parsed.rounds < 1 or parsed.workers < 1:
+            parser.error("--rounds and --workers must be 1 or more")
+        asyncio.run(main(parsed))
