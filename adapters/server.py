@@ -198,7 +198,6 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
         bot.app.client.session = ClientSession(timeout=ClientTimeout(total=30))
 
     async def close_http(_app: web.Application) -> None:
-        await bot.drain()
         session = bot.app.client.session
         if session is not None:
             await session.close()

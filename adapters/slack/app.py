@@ -1,12 +1,8 @@
 """POST /slack/events: Bolt's AsyncApp with listeners that translate, call the core and render.
 
-Every listener acks first (Slack allows 3 s), then goes on in a task of its own: database
-work in a worker thread, then the Web API. Modal submissions are the exception: their
-answer (close, update, or errors on a field) depends on the core, so it runs before the ack.
-
-Bolt runs with `process_before_response`: it answers Slack as soon as the listener returns,
-which a listener does right after its ack. Otherwise Bolt starts the listener as a task and
-polls every 10 ms for the ack, which added up to 10 ms to every answer and a timer per poll.
+Every listener acks first (Slack allows 3 s), then does database work in a worker
+thread, then calls the Web API. Modal submissions are the exception: their answer
+(close, update, or errors on a field) depends on the core, so it runs before the ack.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,24 +62,6 @@ class SlackBot:
     _linked: set[str] = field(default_factory=set)
     # The workspace each Slack user was last seen in, as stored on their identity.
     _placed: dict[str, str] = field(default_factory=dict)
-    # What listeners go on with after their ack; kept here so none is collected half-way.
-    _after_ack: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def _after(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        """Go on with `work` after the ack, logging a failure with what it was for."""
-        task = asyncio.get_running_loop().create_task(work, name=f"mend slack {what}")
-        self._after_ack.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._after_ack.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Slack %s failed after its ack", task.get_name(), exc_info=task.exception())
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Let the work after acks finish (on shutdown), for at most `timeout` seconds."""
-        if self._after_ack:
-            await asyncio.wait(set(self._after_ack), timeout=timeout)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         """Run blocking database work off the event loop."""
@@ -102,15 +79,6 @@ class SlackBot:
             await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
             return
         await ack()
-        self._after(self._recover(command, body, client, respond), "/recover")
-
-    async def _recover(
-        self,
-        command: translate.Command,
-        body: dict[str, Any],
-        client: AsyncWebClient,
-        respond: AsyncRespond,
-    ) -> None:
         actor = translate.actor_from(None, user_id=body.get("user_id"))
         if command.verb == "history":
             try:
@@ -156,8 +124,7 @@ class SlackBot:
         except TimeoutError:
             # Slack gives up after 3 s: close the modal now, and tell the outcome in a DM.
             await ack()
-            late = self._finish_late(work, client, actor.user_id, meta, action, key, respond, body)
-            self._after(late, action)
+            await self._finish_late(work, client, actor.user_id, meta, action, key, respond, body)
             return
         except MendError as exc:
             names = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
@@ -178,21 +145,7 @@ class SlackBot:
             return
         await ack()
         origin = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
-        self._after(self._shown(client, actor.user_id, result, origin, action, key, respond, body), action)
-
-    async def _shown(
-        self,
-        client: AsyncWebClient,
-        user_id: str,
-        reply: Reply,
-        origin: tuple[str, str] | None,
-        action: str,
-        key: str | None,
-        respond: AsyncRespond,
-        body: dict[str, Any],
-    ) -> None:
-        """Show the outcome of an action, then send what it made due."""
-        await self._show(client, user_id, reply, origin, action, key, respond, body)
+        await self._show(client, actor.user_id, result, origin, action, key, respond, body)
         if action not in _NOTHING_DUE:
             await self.dispatch()
 
@@ -234,11 +187,6 @@ class SlackBot:
     ) -> None:
         """Carry out a button: a form opens as a modal, a reply replaces the clicked message."""
         await ack()
-        self._after(self._click(body, action, client, respond), str(action.get("action_id")))
-
-    async def _click(
-        self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
         name = blocks.action_of(action["action_id"])
         actor = translate.actor_from(body.get("user"))
         key = translate.action_request_key(body, action)
@@ -271,7 +219,9 @@ class SlackBot:
             except SlackApiError as exc:  # e.g. the trigger expired: say so, and how to try again
                 await self._tell(respond, client, body, messages.form_not_opened(_error(exc)))
             return
-        await self._shown(client, actor.user_id, result, origin, name, key, respond, body)
+        await self._show(client, actor.user_id, result, origin, name, key, respond, body)
+        if name not in _NOTHING_DUE:
+            await self.dispatch()
 
     # --- App Home --------------------------------------------------------------------------
 
@@ -279,11 +229,6 @@ class SlackBot:
         """Publish the Home tab: open cases, approvals waiting, authority and budget left."""
         if event.get("tab", "home") != "home":
             return
-        self._after(self._publish_home(event, body, client), "app_home_opened")
-
-    async def _publish_home(
-        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
         actor = translate.actor_from(None, user_id=event.get("user"))
         reply = await self._run(self._my_cases, actor, client.token, translate.team_of(body) or None)
         await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
@@ -492,8 +437,7 @@ def build_slack_bot(
         client_kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
     app_kwargs: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret,
-        # Listeners return right after their ack and go on in a task (SlackBot._after).
-        "process_before_response": True,
+        "process_before_response": False,
         "logger": logging.getLogger("slack_bolt.mend"),
     }
     if oauth_settings is not None:
