@@ -12,7 +12,10 @@ case-open round trip (view_submission -> response, including Mend's database wri
 over all rounds, each as a ratio to the bare app, and the Web API calls the server
 made (views.open, chat.postMessage) next to the acks and case opens it answered,
 warm-up included: Mend acks first and calls views.open after, so this shows the work
-behind each ack was done.
+behind each ack was done. On Linux each line also gives the CPU time the server's
+processes used per answered request, and how many cores they kept busy: a figure
+that drifts less than throughput on a shared machine, and that shows whether a
+server was limited by its CPU (about 1 core per process) or by something else.
 
 `--workers N` runs `mend serve --workers N` on PostgreSQL and the bare app as N
 processes on one port (SO_REUSEPORT), like for like; SQLite is served from one
@@ -206,17 +209,21 @@ class Sample:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    cpu: float | None = 0.0  # CPU seconds the server's processes used meanwhile (None: unknown)
 
     def add(self, other: Sample) -> None:
         self.latencies += other.latencies
         self.errors += other.errors
         self.seconds += other.seconds
+        self.cpu = None if self.cpu is None or other.cpu is None else self.cpu + other.cpu
 
     def figures(self) -> dict[str, float]:
         latencies = sorted(self.latencies)
         if not latencies:
             return {"rps": 0.0, "p50": float("nan"), "p99": float("nan"), "errors": self.errors}
         return {
+            "cpu_ms": self.cpu / len(latencies) * 1000 if self.cpu is not None else float("nan"),
+            "cores": self.cpu / self.seconds if self.cpu is not None else float("nan"),
             "rps": len(latencies) / self.seconds,
             "p50": statistics.median(latencies) * 1000,
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
@@ -278,12 +285,32 @@ class Server:
     answered: Counter[str] = field(default_factory=Counter)  # warm-up included
 
     async def run(self, kind: str, seconds: float, concurrency: int, *, count: bool = True) -> None:
+        before = _cpu_seconds(self.processes)
         sample = await drive(
             f"{self.base}/slack/events", KINDS[kind], seconds=seconds, concurrency=concurrency
         )
+        after = _cpu_seconds(self.processes)
+        sample.cpu = after - before if before is not None and after is not None else None
         self.answered[kind] += len(sample.latencies)
         if count:
             self.measured[kind].add(sample)
+
+
+def _cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float | None:
+    """Return the CPU time used so far by these processes and their children (None off Linux)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    pids = [p.pid for p in processes]
+    while pids:
+        pid = pids.pop()
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return None
+        total += (int(stat[11]) + int(stat[12])) / tick  # utime + stime
+        pids += [int(child) for child in children]
+    return total
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -396,6 +423,8 @@ def _line(label: str, figures: dict[str, float], bare: dict[str, float]) -> str:
         f"  {label:<28} {figures['rps']:8.0f} req/s"
         f"  p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms"
         f"  errors {figures['errors']:.0f}  ratio to bare {ratio:6.0%}"
+        f"  server CPU {figures.get('cpu_ms', float('nan')):5.2f} ms/req"
+        f" ({figures.get('cores', float('nan')):.2f} cores)"
     )
 
 
