@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 import re
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
 from db import queries
 from db.models import Platform
+from db.session import WriterBusy, without_waiting
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ _MEND = re.compile(r"^mend_")
 # no dispatch pass, which on SQLite would queue behind every other writer.
 # Slack waits 3 s for a modal's answer; past this the modal is closed and the outcome sent as a DM.
 SUBMIT_WAIT_SECONDS = 2.5
+# On SQLite, how long use cases on the event loop try again while another thread writes.
+INLINE_WAIT_SECONDS = 1.0
+INLINE_RETRY_SECONDS = 0.001
 _NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
 
 
@@ -63,8 +68,28 @@ class SlackBot:
     # The workspace each Slack user was last seen in, as stored on their identity.
     _placed: dict[str, str] = field(default_factory=dict)
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        """Run blocking database work off the event loop."""
+    async def _run(self, fn: Any, *args: Any, user_id: str | None = None) -> Any:
+        """Run blocking database work: on SQLite on the event loop when it cannot wait, else in a thread.
+
+        On SQLite a use case of a person already linked (so no Web API call is made) runs
+        on the event loop itself whenever SQLite's writer is free: handing the work to a
+        thread and having the two take turns with the GIL cost nearly as much CPU as the
+        work itself. While another thread of this process writes (a dispatcher pass),
+        the loop tries again a moment later; while another process writes (a `mend`
+        command), the work is done in the thread, which waits its turn. A use case
+        stopped that way at a later transaction runs again from the start, which its
+        request key makes harmless.
+        """
+        if self.executor is not None and user_id is not None and user_id in self._linked:
+            deadline = time.monotonic() + INLINE_WAIT_SECONDS
+            while True:
+                try:
+                    with without_waiting():
+                        return fn(*args)
+                except WriterBusy as busy:
+                    if not busy.here or time.monotonic() > deadline:
+                        break
+                await asyncio.sleep(INLINE_RETRY_SECONDS)
         return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
 
     # --- /recover -------------------------------------------------------------------------
@@ -82,7 +107,7 @@ class SlackBot:
         actor = translate.actor_from(None, user_id=body.get("user_id"))
         if command.verb == "history":
             try:
-                reply = await self._run(self._history, actor, command.text)
+                reply = await self._run(self._history, actor, command.text, user_id=actor.user_id)
             except MendError as exc:
                 reply = messages.error(exc.message, field=exc.field)
             await respond(
@@ -117,6 +142,7 @@ class SlackBot:
                 key,
                 client.token,
                 translate.team_of(body) or None,
+                user_id=actor.user_id,
             )
         )
         try:
@@ -201,6 +227,7 @@ class SlackBot:
                 key,
                 client.token,
                 translate.team_of(body) or None,
+                user_id=actor.user_id,
             )
         except MendError as exc:
             await self._tell(respond, client, body, messages.error(exc.message, field=exc.field))
@@ -230,7 +257,9 @@ class SlackBot:
         if event.get("tab", "home") != "home":
             return
         actor = translate.actor_from(None, user_id=event.get("user"))
-        reply = await self._run(self._my_cases, actor, client.token, translate.team_of(body) or None)
+        reply = await self._run(
+            self._my_cases, actor, client.token, translate.team_of(body) or None, user_id=actor.user_id
+        )
         await client.views_publish(user_id=actor.user_id, view=blocks.render_home(reply))
 
     # --- helpers ---------------------------------------------------------------------------
@@ -260,7 +289,7 @@ class SlackBot:
             return
         if action in _GIVING and key:
             where = sent_ref(channel, ts, translate.team_of(body) or None)
-            await self._run(self._remember_request_card, action, key, where)
+            await self._run(self._remember_request_card, action, key, where, user_id=user_id)
 
     async def _tell(
         self, respond: AsyncRespond, client: AsyncWebClient, body: dict[str, Any], reply: Reply

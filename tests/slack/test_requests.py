@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 import time
 from typing import Any
 
@@ -229,3 +231,47 @@ def test_a_submission_slower_than_slacks_wait_closes_the_modal_and_arrives_as_a_
             assert _count(runtime, Case) == 1
 
     asyncio.run(run())
+
+
+def test_on_sqlite_a_writer_in_another_process_holds_up_only_the_submission(make_runtime):
+    """Use cases run on the event loop only while SQLite's writer is free; the rest waits in a thread."""
+
+    async def run():
+        async with slack_server(make_runtime) as (endpoint, api, runtime):
+            if runtime.engine.dialect.name != "sqlite":
+                return
+            alice, _ = await _alice_opens_a_case(endpoint, api, runtime)  # Alice is linked now
+            acked, released = threading.Event(), []
+
+            def other_process() -> None:
+                # Another process (a `mend` command, say) writing for as long as it takes.
+                with sqlite3.connect(runtime.engine.url.database, isolation_level=None) as raw:
+                    raw.execute("BEGIN IMMEDIATE")
+                    holding.set()
+                    acked.wait(timeout=5)
+                    released.append(time.monotonic())
+                    raw.execute("COMMIT")
+
+            holding = threading.Event()
+            writer = threading.Thread(target=other_process)
+            writer.start()
+            assert await asyncio.to_thread(holding.wait, 5)
+            view = await _open_modal_again(api, alice)
+            submission = asyncio.ensure_future(alice.submit(view, **{**CASE, "customer_ref": "ORD-2"}))
+            await asyncio.sleep(0.2)  # the submission is waiting for the writer by now
+            status, _ = await asyncio.wait_for(alice.recover(""), 5)
+            answered = time.monotonic()
+            acked.set()
+            await asyncio.to_thread(writer.join, 10)
+            assert status == 200 and released and answered < released[0]
+            assert (await asyncio.wait_for(submission, 10))[0] == 200
+            await wait_for(lambda: _count(runtime, Case) == 2)
+
+    asyncio.run(run())
+
+
+async def _open_modal_again(api, alice) -> dict:
+    before = len(api.of("views.open"))
+    await alice.recover("")
+    opened = await wait_for(lambda: api.of("views.open")[before:])
+    return opened[0].answer["view"]
