@@ -63,6 +63,8 @@ class SlackBot:
     # Where use cases run: on SQLite one thread, as its writers queue for one lock anyway and a
     # queue in Python is fairer and quicker than SQLite's busy-wait; elsewhere asyncio's default pool.
     executor: ThreadPoolExecutor | None = field(default=None)
+    # On SQLite use cases may run on the event loop while the writer is free (see _run).
+    on_loop_when_free: bool = False
     # Slack users already linked to a staff member: no lookup on each of their requests.
     _linked: set[str] = field(default_factory=set)
     # The workspace each Slack user was last seen in, as stored on their identity.
@@ -80,7 +82,7 @@ class SlackBot:
         stopped that way at a later transaction runs again from the start, which its
         request key makes harmless.
         """
-        if self.executor is not None and user_id is not None and user_id in self._linked:
+        if self.on_loop_when_free and user_id is not None and user_id in self._linked:
             deadline = time.monotonic() + INLINE_WAIT_SECONDS
             while True:
                 try:
@@ -482,6 +484,7 @@ def build_slack_bot(
         notifier=slack_notifier(runtime),
         dispatch_through=dispatch_through,
         executor=ThreadPoolExecutor(1, thread_name_prefix="mend-sqlite") if sqlite else None,
+        on_loop_when_free=sqlite,
     )
     register(bot)
     return bot
