@@ -111,7 +111,7 @@ def serve(
     """Serve Slack (/slack/events), Teams (/api/messages), /healthz and /metrics on one port."""
     import asyncio
 
-    from adapters.server import serve as run_server
+    from adapters.workers import run_until_stopped
 
     if worker_index is not None and worker_of is not None:
         _serve_as_worker(host=host, port=port, index=worker_index, supervisor=worker_of)
@@ -120,7 +120,7 @@ def serve(
         _supervise(host=host, port=port, count=workers)
     runtime = _runtime()
     try:
-        asyncio.run(run_server(runtime, host=host, port=port))
+        asyncio.run(run_until_stopped(runtime, host=host, port=port))
     except KeyboardInterrupt:
         pass
     finally:

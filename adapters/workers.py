@@ -126,6 +126,24 @@ def supervise(*, host: str, port: int, count: int) -> int:
                 worker.wait()
 
 
+async def run_until_stopped(runtime: Runtime, *, host: str, port: int) -> None:
+    """Serve as the one process until SIGTERM or SIGINT, then stop as a worker does.
+
+    Stopping cancels the server, whose clean-up lets requests in flight finish (aiohttp
+    gives them up to 60 s) and stops the scheduler, and the process exits 0.
+    """
+    from adapters.server import serve
+
+    loop = asyncio.get_running_loop()
+    server = asyncio.ensure_future(serve(runtime, host=host, port=port))
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError):  # no such handlers on Windows: Ctrl-C still stops
+            loop.add_signal_handler(sig, server.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await server
+    log.warning("Mend stopped")
+
+
 async def run_worker(runtime: Runtime, *, host: str, port: int, index: int, supervisor: int) -> None:
     """Serve as worker `index` until SIGTERM or SIGINT, or until the supervisor is gone."""
     from adapters.server import serve

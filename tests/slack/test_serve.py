@@ -128,8 +128,14 @@ async def _serve(tmp_path: Path) -> None:
             assert await bob.say("recover") == 202
             (form,) = await wait_for(lambda: connector.posts(bob.conversation))
             find_action(form.card, "Get suggestion")
+
+            # SIGTERM (a deploy, `docker stop`) stops it cleanly: exit 0, not killed by the signal
+            process.terminate()
+            assert await asyncio.to_thread(process.wait, 20) == 0
+            assert "Mend stopped" in process.stderr.read().decode()
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
         await api.stop()
         await connector.stop()
