@@ -147,11 +147,11 @@ def _supervise(*, host: str, port: int, count: int) -> None:
 def _serve_as_worker(*, host: str, port: int, index: int, supervisor: int) -> None:
     import asyncio
 
-    from adapters.workers import run_worker
+    from adapters.workers import run_until_stopped
 
     runtime = _runtime()
     try:
-        asyncio.run(run_worker(runtime, host=host, port=port, index=index, supervisor=supervisor))
+        asyncio.run(run_until_stopped(runtime, host=host, port=port, index=index, supervisor=supervisor))
     finally:
         runtime.close()
 

@@ -126,38 +126,30 @@ def supervise(*, host: str, port: int, count: int) -> int:
                 worker.wait()
 
 
-async def run_until_stopped(runtime: Runtime, *, host: str, port: int) -> None:
-    """Serve as the one process until SIGTERM or SIGINT, then stop as a worker does.
+async def run_until_stopped(
+    runtime: Runtime, *, host: str, port: int, index: int = 0, supervisor: int | None = None
+) -> None:
+    """Serve until SIGTERM or SIGINT (a worker also once its supervisor is gone), then stop cleanly.
 
     Stopping cancels the server, whose clean-up lets requests in flight finish (aiohttp
-    gives them up to 60 s) and stops the scheduler, and the process exits 0.
+    gives them up to 60 s) and stops the scheduler, and the process exits 0. A worker
+    (`supervisor` given) shares the port with the others, and only worker 0 holds
+    Slack's Socket Mode connection.
     """
     from adapters.server import serve
 
     loop = asyncio.get_running_loop()
-    server = asyncio.ensure_future(serve(runtime, host=host, port=port))
+    server = asyncio.ensure_future(
+        serve(runtime, host=host, port=port, reuse_port=supervisor is not None, slack_socket_mode=index == 0)
+    )
     for sig in STOP_SIGNALS:
         with contextlib.suppress(NotImplementedError):  # no such handlers on Windows: Ctrl-C still stops
             loop.add_signal_handler(sig, server.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await server
-    log.warning("Mend stopped")
-
-
-async def run_worker(runtime: Runtime, *, host: str, port: int, index: int, supervisor: int) -> None:
-    """Serve as worker `index` until SIGTERM or SIGINT, or until the supervisor is gone."""
-    from adapters.server import serve
-
-    loop = asyncio.get_running_loop()
-    server = asyncio.ensure_future(
-        serve(runtime, host=host, port=port, reuse_port=True, slack_socket_mode=index == 0)
-    )
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, server.cancel)
     while not server.done():
         await asyncio.wait({server}, timeout=PARENT_CHECK_SECONDS)
-        if not server.done() and os.getppid() != supervisor:
+        if supervisor is not None and not server.done() and os.getppid() != supervisor:
             log.error("Mend worker %d: its supervisor (pid %d) is gone; stopping", index, supervisor)
             server.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await server
+    log.warning("Mend stopped")
