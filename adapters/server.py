@@ -32,6 +32,7 @@ from db.models import Case, Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+SOCKET_MODE_CLOSE_SECONDS = 5.0
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -265,5 +266,11 @@ async def serve(
     finally:
         scheduler.shutdown()
         if socket_mode is not None:
-            await socket_mode.close_async()
+            # Slack answers a close at once; a connection that does not must not hold up the stop.
+            try:
+                await asyncio.wait_for(socket_mode.close_async(), SOCKET_MODE_CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning(
+                    "Slack Socket Mode did not close in %s s; stopping anyway", SOCKET_MODE_CLOSE_SECONDS
+                )
         await runner.cleanup()
