@@ -202,6 +202,7 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
         session = bot.app.client.session
         if session is not None:
             await session.close()
+        await bot.close()
 
     web_app.on_startup.append(open_http)
     web_app.on_cleanup.append(close_http)

@@ -10,10 +10,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections for use cases run on the event loop (a server database), per process.
+LOOP_POOL_SIZE = 8
 
 # Set by `without_waiting()`: SQLite transactions begun meanwhile take the writer only if it is free.
 _NO_WAIT: ContextVar[bool] = ContextVar("mend_sqlite_no_wait", default=False)
@@ -113,3 +116,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory the use cases are given."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_loop_sessions(url: str | URL) -> async_sessionmaker[AsyncSession]:
+    """Return sessions for work run on an event loop, from their own pool (a server database).
+
+    `await session.run_sync(fn)` runs a use case as written, with a plain Session, while
+    each round trip to the database awaits on the loop instead of blocking it. Dispose
+    of their engine with `await sessions.kw["bind"].dispose()`.
+    """
+    # A fixed pool: past it, work waits on the loop for a connection. An overflow connection
+    # is opened and closed per use, which under load cost more than the wait.
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=LOOP_POOL_SIZE, max_overflow=0)
+    return async_sessionmaker(engine, expire_on_commit=False)

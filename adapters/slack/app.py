@@ -24,6 +24,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from adapters.main import Runtime, dispatch_now
 from adapters.slack import blocks, translate
@@ -34,7 +36,7 @@ from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
 from db import queries
 from db.models import Platform
-from db.session import WriterBusy, without_waiting
+from db.session import WriterBusy, make_loop_sessions, without_waiting
 
 log = logging.getLogger(__name__)
 
@@ -65,34 +67,52 @@ class SlackBot:
     executor: ThreadPoolExecutor | None = field(default=None)
     # On SQLite use cases may run on the event loop while the writer is free (see _run).
     on_loop_when_free: bool = False
+    # On PostgreSQL, sessions in SQLAlchemy's asyncio mode for use cases run on the loop (see _run).
+    loop_sessions: async_sessionmaker[AsyncSession] | None = None
     # Slack users already linked to a staff member: no lookup on each of their requests.
     _linked: set[str] = field(default_factory=set)
     # The workspace each Slack user was last seen in, as stored on their identity.
     _placed: dict[str, str] = field(default_factory=dict)
 
     async def _run(self, fn: Any, *args: Any, user_id: str | None = None) -> Any:
-        """Run blocking database work: on SQLite on the event loop when it cannot wait, else in a thread.
+        """Run `fn(session, *args)`, a use case's blocking database work, without stalling the loop.
 
-        On SQLite a use case of a person already linked (so no Web API call is made) runs
-        on the event loop itself whenever SQLite's writer is free: handing the work to a
-        thread and having the two take turns with the GIL cost nearly as much CPU as the
-        work itself. While another thread of this process writes (a dispatcher pass),
-        the loop tries again a moment later; while another process writes (a `mend`
-        command), the work is done in the thread, which waits its turn. A use case
-        stopped that way at a later transaction runs again from the start, which its
-        request key makes harmless.
+        A use case of a person already linked (so no Web API call is made) runs on the
+        event loop itself: handing it to a thread and having the two take turns with
+        the GIL cost nearly as much CPU as the work itself. On PostgreSQL it runs in
+        SQLAlchemy's asyncio mode, where every round trip to the database awaits on the
+        loop. On SQLite it runs whenever SQLite's writer is free: while another thread
+        of this process writes (a dispatcher pass), the loop tries again a moment later;
+        while another process writes (a `mend` command), the work is done in the thread,
+        which waits its turn. A use case stopped that way at a later transaction runs
+        again from the start, which its request key makes harmless.
         """
-        if self.on_loop_when_free and user_id is not None and user_id in self._linked:
+        linked = user_id is not None and user_id in self._linked
+        if linked and self.loop_sessions is not None:
+            async with self.loop_sessions() as session:
+                return await session.run_sync(fn, *args)
+        if linked and self.on_loop_when_free:
             deadline = time.monotonic() + INLINE_WAIT_SECONDS
             while True:
                 try:
-                    with without_waiting():
-                        return fn(*args)
+                    with without_waiting(), self.runtime.sessions() as session:
+                        return fn(session, *args)
                 except WriterBusy as busy:
                     if not busy.here or time.monotonic() > deadline:
                         break
                 await asyncio.sleep(INLINE_RETRY_SECONDS)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(self._in_session, fn, *args)
+        )
+
+    async def close(self) -> None:
+        """Close the database connections of the use cases run on the loop."""
+        if self.loop_sessions is not None:
+            await self.loop_sessions.kw["bind"].dispose()
+
+    def _in_session(self, fn: Any, *args: Any) -> Any:
+        with self.runtime.sessions() as session:
+            return fn(session, *args)
 
     # --- /recover -------------------------------------------------------------------------
 
@@ -338,6 +358,7 @@ class SlackBot:
 
     def _handle(
         self,
+        session: Session,
         action: str,
         value: str,
         actor: Any,
@@ -347,20 +368,19 @@ class SlackBot:
         team: str | None = None,
     ) -> Reply | Form:
         rt = self.runtime
-        with rt.sessions() as session:
-            actor = self._known_actor(actor, token, session)
-            result = actions.handle(
-                action,
-                value,
-                actor,
-                inputs,
-                session=session,
-                policy=rt.policy,
-                clock=rt.clock,
-                request_key=key,
-            )
-            self._place(session, actor, team)
-            return result
+        actor = self._known_actor(actor, token, session)
+        result = actions.handle(
+            action,
+            value,
+            actor,
+            inputs,
+            session=session,
+            policy=rt.policy,
+            clock=rt.clock,
+            request_key=key,
+        )
+        self._place(session, actor, team)
+        return result
 
     def _place(self, session: Any, actor: Any, team: str | None) -> None:
         """Store the workspace a person uses Mend from: later deliveries need its token."""
@@ -371,37 +391,34 @@ class SlackBot:
             )
             self._placed[actor.user_id] = team
 
-    def _history(self, actor: Any, query: str) -> Reply:
+    def _history(self, session: Session, actor: Any, query: str) -> Reply:
         rt = self.runtime
-        with rt.sessions() as session:
-            return cases.customer_history(actor, query, session=session, policy=rt.policy, clock=rt.clock)
+        return cases.customer_history(actor, query, session=session, policy=rt.policy, clock=rt.clock)
 
-    def _my_cases(self, actor: Any, token: str | None, team: str | None = None) -> Reply:
+    def _my_cases(self, session: Session, actor: Any, token: str | None, team: str | None = None) -> Reply:
         rt = self.runtime
-        with rt.sessions() as session:
-            actor = self._known_actor(actor, token, session)
-            reply = cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
-            self._place(session, actor, team)
-            return reply
+        actor = self._known_actor(actor, token, session)
+        reply = cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
+        self._place(session, actor, team)
+        return reply
 
-    def _remember_request_card(self, action: str, key: str, where: dict[str, Any]) -> None:
+    def _remember_request_card(self, session: Session, action: str, key: str, where: dict[str, Any]) -> None:
         """Record the employee's 'sent for approval' message, so the decision updates it in place."""
         rt = self.runtime
-        with rt.sessions() as session:
-            offer = queries.get_offer_by_request_key(session, key)
-            request = queries.get_pending_request(session, offer.case_id) if offer else None
-            if offer is None or request is None or request.offer_id != offer.id:
-                return
-            deliveries.remember_message(
-                session,
-                kind=deliveries.Kind.APPROVAL_REQUEST,
-                case_id=offer.case_id,
-                recipient_id=request.requested_by_id,
-                sent_ref=where,
-                now=rt.clock.now(),
-                request_id=request.id,
-            )
-            session.commit()
+        offer = queries.get_offer_by_request_key(session, key)
+        request = queries.get_pending_request(session, offer.case_id) if offer else None
+        if offer is None or request is None or request.offer_id != offer.id:
+            return
+        deliveries.remember_message(
+            session,
+            kind=deliveries.Kind.APPROVAL_REQUEST,
+            case_id=offer.case_id,
+            recipient_id=request.requested_by_id,
+            sent_ref=where,
+            now=rt.clock.now(),
+            request_id=request.id,
+        )
+        session.commit()
 
 
 def _error(exc: SlackApiError) -> str:
@@ -485,6 +502,7 @@ def build_slack_bot(
         dispatch_through=dispatch_through,
         executor=ThreadPoolExecutor(1, thread_name_prefix="mend-sqlite") if sqlite else None,
         on_loop_when_free=sqlite,
+        loop_sessions=None if sqlite else make_loop_sessions(runtime.engine.url),
     )
     register(bot)
     return bot
