@@ -49,6 +49,8 @@ SUBMIT_WAIT_SECONDS = 2.5
 # On SQLite, how long use cases on the event loop try again while another thread writes.
 INLINE_WAIT_SECONDS = 1.0
 INLINE_RETRY_SECONDS = 0.001
+# How many differently prefilled case modals are kept rendered.
+CASE_VIEWS_KEPT = 256
 _NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
 
 
@@ -73,6 +75,8 @@ class SlackBot:
     _linked: set[str] = field(default_factory=set)
     # The workspace each Slack user was last seen in, as stored on their identity.
     _placed: dict[str, str] = field(default_factory=dict)
+    # Case modals already rendered, by what /recover's text prefilled (see _case_view).
+    _case_views: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
 
     async def _run(self, fn: Any, *args: Any, user_id: str | None = None) -> Any:
         """Run `fn(session, *args)`, a use case's blocking database work, without stalling the loop.
@@ -136,12 +140,26 @@ class SlackBot:
                 text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply), response_type="ephemeral"
             )
             return
-        policy = self.runtime.policy
-        form = forms.case_form(policy, forms.prefill_from_text(command.text, policy))
         try:
-            await client.views_open(trigger_id=body["trigger_id"], view=blocks.render_form(form))
+            await client.views_open(trigger_id=body["trigger_id"], view=self._case_view(command.text))
         except SlackApiError as exc:
             await self._tell(respond, client, body, messages.slack_not_reachable(_error(exc)))
+
+    def _case_view(self, text: str) -> dict[str, Any]:
+        """Return the case modal prefilled from the text, rendered once per distinct prefill.
+
+        Most people type a bare /recover, or the same few words; the rendered view is the
+        same each time (the policy is fixed for the process) and is only read after.
+        """
+        policy = self.runtime.policy
+        prefill = forms.prefill_from_text(text, policy)
+        key = tuple(sorted(prefill.items()))
+        view = self._case_views.get(key)
+        if view is None:
+            if len(self._case_views) >= CASE_VIEWS_KEPT:
+                self._case_views.clear()
+            view = self._case_views[key] = blocks.render_form(forms.case_form(policy, prefill))
+        return view
 
     # --- modals -------------------------------------------------------------------------
 

@@ -192,6 +192,36 @@ def test_a_rate_limited_modal_waits_as_slack_asks_and_then_opens(make_runtime):
     asyncio.run(run())
 
 
+def test_each_recover_opens_the_modal_its_own_text_prefills(make_runtime):
+    """Prefilled modals are rendered once each, and each /recover still gets its own."""
+
+    async def run():
+        async with slack_server(make_runtime) as (endpoint, api, runtime):
+            load_staff(runtime)
+            alice = SlackUser(endpoint, api, "UALICE", "alice")
+            for text in ("late parcel $80", "", "rude staff $35", "late parcel $80"):
+                await alice.recover(text)
+            opened = await wait_for(lambda: len(api.of("views.open")) == 4 and api.of("views.open"))
+
+            def prefilled(call) -> dict[str, str]:
+                return {
+                    block["block_id"]: block["element"].get("initial_value")
+                    or (block["element"].get("initial_option") or {}).get("value")
+                    for block in call.args["view"]["blocks"]
+                    if block["type"] == "input"
+                }
+
+            first, bare, other, again = (prefilled(call) for call in opened)
+            assert first["order_value"] == "80" and first["description"] == "late parcel $80"
+            assert first["category"] == "late_delivery"
+            assert bare["order_value"] is None and bare["description"] is None
+            assert other["order_value"] == "35" and other["category"] != "late_delivery"
+            assert again == first
+            assert len({call.args["trigger_id"] for call in opened}) == 4
+
+    asyncio.run(run())
+
+
 def test_health_and_metrics_answer(make_runtime):
     async def run():
         async with slack_server(make_runtime) as (endpoint, api, runtime):
