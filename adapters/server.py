@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiohttp import ClientSession, ClientTimeout, web
 from sqlalchemy import func, select, text
 
@@ -178,6 +179,10 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
     return web_app
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_through: Notifier | None) -> Any:
     """Add POST /slack/events (and the OAuth install routes when configured) to an aiohttp app."""
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -196,7 +201,9 @@ def add_slack_routes(web_app: web.Application, runtime: Runtime, *, dispatch_thr
 
     async def open_http(_app: web.Application) -> None:
         # One connection pool for every Web API call, not a new session (and connection) per call.
-        bot.app.client.session = ClientSession(timeout=ClientTimeout(total=30))
+        # Its JSON bodies (a modal, a card's blocks) are encoded by orjson: with the standard
+        # encoder that was a quarter of the CPU of each views.open.
+        bot.app.client.session = ClientSession(timeout=ClientTimeout(total=30), json_serialize=_json)
 
     async def close_http(_app: web.Application) -> None:
         session = bot.app.client.session
