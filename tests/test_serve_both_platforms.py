@@ -99,6 +99,11 @@ async def mend(
         await api.stop()
 
 
+def _nothing_sending(sessions: sessionmaker[Session]) -> bool:
+    with sessions() as session:
+        return session.scalars(select(Delivery.id).where(Delivery.status == "sending")).first() is None
+
+
 def card_text(call: Any) -> str:
     return json.dumps(call.card)
 
@@ -137,6 +142,9 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
             ]
 
         ((first, first_card),) = await wait_for(approval_cards)
+        # The pass after the click records where it sent the card just after the connector sees
+        # it; the escalation below updates that card, so it starts once the pass is done.
+        await wait_for(lambda: _nothing_sending(sessions))
         assert not [c for c in api.of("chat.postMessage") if "Approve" in c.buttons()]
 
         # nobody answers: past the policy's timeout the scheduler escalates up the chain
