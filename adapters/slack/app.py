@@ -1,8 +1,9 @@
 """POST /slack/events: Bolt's AsyncApp with listeners that translate, call the core and render.
 
-Every listener acks first (Slack allows 3 s), then does database work in a worker
-thread, then calls the Web API. Modal submissions are the exception: their answer
-(close, update, or errors on a field) depends on the core, so it runs before the ack.
+Every listener acks first (Slack allows 3 s), then does the use case's database
+work without blocking the event loop (see SlackBot._run), then calls the Web API.
+Modal submissions are the exception: their answer (close, update, or errors on a
+field) depends on the core, so it runs before the ack.
 """
 
 from __future__ import annotations
