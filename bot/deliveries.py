@@ -159,7 +159,7 @@ def tell_requester(session: Session, request: ApprovalRequest, *, now: datetime)
 
 
 def update_sent_cards(session: Session, *, case_id: int, request_id: int, now: datetime) -> None:
-    """Update every approval card already sent for a request to show where it stands."""
+    """Update every approval card sent for a request (or on its way) to show where it stands."""
     for sent in queries.list_sent_deliveries(
         session, case_id=case_id, kind=Kind.APPROVAL_REQUEST, key="request_id", value=request_id
     ):

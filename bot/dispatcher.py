@@ -43,6 +43,8 @@ POLL_SECONDS = 0.5  # while sends run, the calling thread looks at the clock at 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 BATCH = 200
+# How long an update waits for the message it updates when that is still being sent.
+UPDATE_WAIT_SECONDS = 10
 
 
 @dataclass
@@ -255,6 +257,12 @@ def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], pol
                 if delivery.kind == Kind.CARD_UPDATE:
                     target = session.get(Delivery, delivery.payload["target_id"])
                     job.target_ref = target.sent_ref if target is not None else None
+                    if target is not None and target.status == DeliveryStatus.SENDING:
+                        # The card is on its way: update it once its send says where it went.
+                        job.error = SendError(
+                            "the message to update is still being sent", retry_after=UPDATE_WAIT_SECONDS
+                        )
+                        continue
                 else:
                     job.recipient = _recipient(session, delivery, policy)
             except Exception as exc:  # a bug in rendering one row must not stop the others

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -217,12 +217,14 @@ def list_pending_requests_for(
 def list_sent_deliveries(
     session: Session, *, case_id: int, kind: str, key: str, value: int
 ) -> Sequence[Delivery]:
-    """Return a case's sent deliveries of a kind whose payload names this id (to update them)."""
+    """Return a case's deliveries of a kind, sent or on their way, that name this id (to update)."""
     stmt = select(Delivery).where(
         Delivery.case_id == case_id,
         Delivery.kind == kind,
-        Delivery.status == DeliveryStatus.SENT,
-        Delivery.sent_ref.is_not(None),
+        or_(
+            and_(Delivery.status == DeliveryStatus.SENT, Delivery.sent_ref.is_not(None)),
+            Delivery.status == DeliveryStatus.SENDING,
+        ),
     )
     return [d for d in session.scalars(stmt.order_by(Delivery.id)).all() if d.payload.get(key) == value]
 

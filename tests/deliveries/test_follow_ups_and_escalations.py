@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +25,7 @@ from bot.staff import import_staff
 from db.models import ApprovalRequest, Case, Delivery
 from tests.conftest import STAFF_CSV, FakeClock
 from tests.deliveries.conftest import Recorder
-from tests.helpers import ALICE, BOB, DANA, ERIN, open_late_delivery
+from tests.helpers import ALICE, BOB, CAROL, DANA, ERIN, open_late_delivery
 
 LESSON = dict(outcome="Sent it again by express", root_cause="Depot scan", lesson="Check scans")
 
@@ -207,6 +208,41 @@ def test_a_request_nobody_decides_goes_up_the_chain_once(fresh_sessions, policy,
     # Bob comes back late: he may still approve.
     reply = _act(fresh_sessions, policy, clock, ActionId.APPROVE, str(request_id), BOB)
     assert reply.text.startswith("Approved by Bob Reyes")
+
+
+def test_a_card_still_on_its_way_when_the_request_is_decided_is_updated_once_it_arrives(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    _, request_id = _over_limit(fresh_sessions, policy, clock)
+    on_its_way, answer = threading.Event(), threading.Event()
+
+    def slow_for_bob(body: dict) -> None:
+        if body.get("recipient", {}).get("name") == "Bob Reyes":
+            on_its_way.set()
+            answer.wait(30)
+
+    recorder.on_request = slow_for_bob
+    sending = threading.Thread(target=_dispatch, args=(fresh_sessions, policy, clock, recorder))
+    sending.start()
+    try:
+        assert on_its_way.wait(30)  # Bob's card is being sent: Mend does not know its message yet
+        reply = _act(fresh_sessions, policy, clock, ActionId.APPROVE, str(request_id), CAROL)
+        assert reply.text.startswith("Approved by Carol Diaz")
+        _dispatch(fresh_sessions, policy, clock, recorder)  # the update of Bob's card waits for it
+        assert not [body for body in recorder.received if "update" in body]
+        (waiting,) = _kinds(fresh_sessions, "card_update")
+        assert waiting.status == "pending" and waiting.attempts == 0
+        assert waiting.due_at == clock.now() + timedelta(seconds=dispatcher.UPDATE_WAIT_SECONDS)
+    finally:
+        answer.set()
+        sending.join(30)
+    clock.advance(seconds=dispatcher.UPDATE_WAIT_SECONDS)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    (update,) = [body for body in recorder.received if "update" in body]
+    (card,) = _kinds(fresh_sessions, "approval_request")
+    assert update["update"] == card.sent_ref
+    assert "Approved by Carol Diaz" in json.dumps(update["reply"])
 
 
 def test_a_waiting_customer_escalates_in_minutes_and_gets_a_fallback_when_the_chain_runs_out(
