@@ -45,7 +45,8 @@ class CaseShown:
 
 # A new case is written with one prepared INSERT that returns its id: the ORM's flush of
 # the same row cost about four times the CPU, on every case opened.
-_INSERT_CASE = insert(cast(Table, Case.__table__)).returning(cast(Table, Case.__table__).c.id)
+_CASES = cast(Table, Case.__table__)
+_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
 
 
 def parse_case_ref(text: str) -> int:

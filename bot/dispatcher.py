@@ -253,16 +253,20 @@ def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], pol
                 job.skipped, job.extra["lost"] = True, True
                 continue
             try:
+                target = (
+                    session.get(Delivery, delivery.payload["target_id"])
+                    if delivery.kind == Kind.CARD_UPDATE
+                    else None
+                )
+                if target is not None and target.status == DeliveryStatus.SENDING:
+                    # The card is on its way: update it once its send says where it went.
+                    job.error = SendError(
+                        "the message to update is still being sent", retry_after=UPDATE_WAIT_SECONDS
+                    )
+                    continue
                 job.reply = render(session, delivery, policy=policy)
                 if delivery.kind == Kind.CARD_UPDATE:
-                    target = session.get(Delivery, delivery.payload["target_id"])
                     job.target_ref = target.sent_ref if target is not None else None
-                    if target is not None and target.status == DeliveryStatus.SENDING:
-                        # The card is on its way: update it once its send says where it went.
-                        job.error = SendError(
-                            "the message to update is still being sent", retry_after=UPDATE_WAIT_SECONDS
-                        )
-                        continue
                 else:
                     job.recipient = _recipient(session, delivery, policy)
             except Exception as exc:  # a bug in rendering one row must not stop the others

@@ -100,8 +100,8 @@ class SlackBot:
             deadline = time.monotonic() + INLINE_WAIT_SECONDS
             while True:
                 try:
-                    with without_waiting(), self.runtime.sessions() as session:
-                        return fn(session, *args)
+                    with without_waiting():
+                        return self._in_session(fn, *args)
                 except WriterBusy as busy:
                     if not busy.here or time.monotonic() > deadline:
                         break
