@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+from dataclasses import replace
 
-from bot.replies import ActionId, Button, Reply, Tone
+from bot.replies import ActionId, Button, Field, Reply, Tone
 from db.models import CASE_REF_OFFSET
 
+# C0 and C1 controls but newline and tab, and the bidi controls that reorder a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MARK = {Tone.INFO: "•", Tone.SUCCESS: "✔", Tone.WARNING: "!", Tone.ERROR: "✗"}
 
 # Each command of the terminal and the action it presses; "case" takes R-1042.
@@ -38,8 +42,19 @@ def command_for(button: Button) -> str:
     return f"/{name} {' '.join(args)}"
 
 
+def inert(text: str) -> str:
+    """Return text with control characters shown as escapes (`\\x1b`): typed text must not drive the terminal.
+
+    An ANSI sequence could recolour or clear the screen, a carriage return overwrite
+    a line with something else; shown literally they are harmless and visible.
+    """
+    text = text.replace("\r\n", "\n")
+    return _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) > 0xFF else f"\\x{ord(m[0]):02x}", text)
+
+
 def render(reply: Reply, *, width: int = 88) -> str:
-    """Return a reply as lines of terminal text."""
+    """Return a reply as lines of terminal text, with control characters made inert."""
+    reply = _inert_reply(reply)
     lines = [f"{_MARK[reply.tone]} {reply.title}"]
     for paragraph in reply.text.splitlines():
         lines += textwrap.wrap(paragraph, width, initial_indent="  ", subsequent_indent="  ") or [""]
@@ -57,4 +72,29 @@ def render(reply: Reply, *, width: int = 88) -> str:
         lines.append("  " + "   ".join(f"[{b.label}: {command_for(b)}]" for b in reply.buttons))
     if reply.note:
         lines += textwrap.wrap(reply.note, width, initial_indent="  ", subsequent_indent="  ")
-    return "\n".join(lines)
+    return inert("\n".join(lines))  # also covers what is not a reply string, such as a button value
+
+
+def _inert_button(button: Button) -> Button:
+    return replace(button, label=inert(button.label))
+
+
+def _inert_reply(reply: Reply) -> Reply:
+    """Return a reply with every string made inert before wrapping, which would turn a `\\r` into a space."""
+    return replace(
+        reply,
+        title=inert(reply.title),
+        text=inert(reply.text),
+        fields=tuple(Field(inert(f.label), inert(f.value)) for f in reply.fields),
+        items=tuple(
+            replace(
+                i,
+                title=inert(i.title),
+                detail=inert(i.detail),
+                button=_inert_button(i.button) if i.button else None,
+            )
+            for i in reply.items
+        ),
+        buttons=tuple(_inert_button(b) for b in reply.buttons),
+        note=inert(reply.note),
+    )

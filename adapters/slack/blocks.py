@@ -12,19 +12,54 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.replies import Button, Form, Input, InputKind, Reply, Style, Tone
+from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Tone
 
 INPUT_ACTION = "value"
 TITLE_LIMIT = 24
+TEXT_LIMIT = 3000  # a mrkdwn text object, after escaping
+FIELD_LIMIT = 2000  # one of a section's fields, after escaping
+HEADING_LIMIT = 150  # a bold heading above a body, after escaping
 _TONE = {Tone.INFO: "", Tone.SUCCESS: ":white_check_mark: ", Tone.WARNING: ":warning: ", Tone.ERROR: ":x: "}
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def _plain(text: str, limit: int = 3000) -> dict[str, Any]:
     return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(text, 3000) or " "}
+def _escape(text: str, limit: int | None = None) -> str:
+    """Return plain text escaped for mrkdwn, cut so the escaped text fits `limit`.
+
+    Slack reads `<`, `>` and `&` as control characters (mentions, `<!channel>`,
+    disguised links), so typed text carries them as entities. The cut falls
+    between escaped characters, so it never leaves half an entity.
+    """
+    pieces = [_ENTITIES.get(char, char) for char in text]
+    if limit is None or sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    kept, size = [], 0
+    for piece in pieces:
+        if size + len(piece) > limit - 1:
+            break
+        kept.append(piece)
+        size += len(piece)
+    return "".join(kept) + "…"
+
+
+def _mrkdwn(body: str = "", *, heading: str = "", mark: str = "", limit: int = TEXT_LIMIT) -> dict[str, Any]:
+    """Return a mrkdwn text object from plain text: a bold heading line (after `mark`) and a body.
+
+    Every plain string is escaped here and only here, so nothing is escaped twice;
+    `verbatim` stops Slack from turning a typed `@channel` or channel name into a mention or link.
+    """
+    head = ""
+    if heading:
+        room = limit - len(mark) - 2
+        head = f"{mark}*{_escape(heading, min(room - 1, HEADING_LIMIT) if body else room)}*"
+    if body:
+        body = _escape(body, limit - len(head) - (1 if head else 0))
+    text = "\n".join(part for part in (head, body) if part)
+    return {"type": "mrkdwn", "text": text or " ", "verbatim": True}
 
 
 def _cut(text: str, limit: int) -> str:
@@ -49,26 +84,35 @@ def _button(button: Button, suffix: str = "") -> dict[str, Any]:
 
 
 def fallback_text(reply: Reply) -> str:
-    """Return the plain text Slack shows in notifications for a reply."""
-    return f"{reply.title}: {reply.text}" if reply.text else reply.title
+    """Return the text Slack shows in notifications for a reply, escaped: Slack parses it as mrkdwn."""
+    return _escape(f"{reply.title}: {reply.text}" if reply.text else reply.title)
+
+
+def _fact_sections(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """Return labelled facts as sections of at most ten fields each, as Slack allows."""
+    return [
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(f.value, heading=f.label, limit=FIELD_LIMIT) for f in fields[start : start + 10]
+            ],
+        }
+        for start in range(0, len(fields), 10)
+    ]
 
 
 def render_reply(reply: Reply) -> list[dict[str, Any]]:
     """Return a reply as blocks: title, text, fields, items with their buttons, note, buttons."""
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": _mrkdwn(f"{_TONE[reply.tone]}*{reply.title}*")}
+        {"type": "section", "text": _mrkdwn(heading=reply.title, mark=_TONE[reply.tone])}
     ]
     if reply.text:
         blocks.append({"type": "section", "text": _mrkdwn(reply.text)})
-    for start in range(0, len(reply.fields), 10):
-        chunk = reply.fields[start : start + 10]
-        blocks.append(
-            {"type": "section", "fields": [_mrkdwn(f"*{f.label}*\n{_cut(f.value, 1900)}") for f in chunk]}
-        )
+    blocks += _fact_sections(reply.fields)
     for item in reply.items:
         section: dict[str, Any] = {
             "type": "section",
-            "text": _mrkdwn(f"*{item.title}*" + (f"\n{item.detail}" if item.detail else "")),
+            "text": _mrkdwn(item.detail, heading=item.title),
         }
         if item.button:
             section["accessory"] = _button(item.button)
@@ -120,10 +164,7 @@ def render_form(form: Form, *, metadata: Mapping[str, Any] | None = None) -> dic
     blocks: list[dict[str, Any]] = []
     if form.intro:
         blocks.append({"type": "section", "text": _mrkdwn(form.intro)})
-    if form.fields:
-        blocks.append(
-            {"type": "section", "fields": [_mrkdwn(f"*{f.label}*\n{f.value}") for f in form.fields]}
-        )
+    blocks += _fact_sections(form.fields)
     for spec in form.inputs:
         block: dict[str, Any] = {
             "type": "input",

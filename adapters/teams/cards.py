@@ -1,4 +1,10 @@
-"""Neutral replies and forms as Adaptive Cards (version 1.4, what Teams renders). Pure."""
+"""Neutral replies and forms as Adaptive Cards (version 1.4, what Teams renders). Pure.
+
+Every string of a reply or form is plain text, often typed by someone, so it is
+shown in a RichTextBlock of TextRuns: unlike TextBlock text and FactSet facts,
+a TextRun is not markdown-processed, so `[the rota](https://evil.example)`,
+`**bold**` or `<at>Bob</at>` are shown as typed (RichTextBlock is 1.2, so 1.4 holds).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.teams.translate import submit_data
-from bot.replies import Button, Form, Input, InputKind, Reply, Style, Tone
+from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Tone
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
@@ -23,8 +29,35 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = Non
     return card
 
 
+# What a TextRun carries; the rest (spacing, separator) belongs to the block around it.
+_RUN_STYLE = frozenset({"color", "isSubtle", "size", "weight", "fontType", "italic"})
+
+
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    """Return plain text as a RichTextBlock of one TextRun, which shows markdown as typed and always wraps."""
+    run = {"type": "TextRun", "text": text, **{k: v for k, v in style.items() if k in _RUN_STYLE}}
+    return {
+        "type": "RichTextBlock",
+        "inlines": [run],
+        **{k: v for k, v in style.items() if k not in _RUN_STYLE},
+    }
+
+
+def _facts(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
+    """Return labelled facts as rows of label and value TextRuns: a FactSet reads its facts as markdown."""
+    rows: list[dict[str, Any]] = []
+    for field in fields:
+        row: dict[str, Any] = {
+            "type": "ColumnSet",
+            "columns": [
+                {"type": "Column", "width": 1, "items": [_text(field.label, weight="Bolder")]},
+                {"type": "Column", "width": 2, "items": [_text(field.value)]},
+            ],
+        }
+        if rows:
+            row["spacing"] = "Small"
+        rows.append(row)
+    return rows
 
 
 def _action(button: Button) -> dict[str, Any]:
@@ -46,10 +79,7 @@ def render_reply(reply: Reply) -> dict[str, Any]:
     body: list[dict[str, Any]] = [{"type": "Container", "style": _TONE[reply.tone], "items": header}]
     if reply.text:
         body.append(_text(reply.text))
-    if reply.fields:
-        body.append(
-            {"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in reply.fields]}
-        )
+    body += _facts(reply.fields)
     for item in reply.items:
         items: list[dict[str, Any]] = [_text(item.title, weight="Bolder")]
         if item.detail:
@@ -101,8 +131,7 @@ def render_form(
     body: list[dict[str, Any]] = [_text(form.title, weight="Bolder", size="Medium")]
     if form.intro:
         body.append(_text(form.intro))
-    if form.fields:
-        body.append({"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in form.fields]})
+    body += _facts(form.fields)
     names = {spec.name for spec in form.inputs}
     if error and error_field not in names:
         body.append(_text(error, color="Attention", weight="Bolder"))

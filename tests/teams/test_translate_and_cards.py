@@ -58,7 +58,8 @@ def test_a_reply_renders_tone_facts_items_and_buttons_as_submit_actions():
     card = cards.render_reply(reply)
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
     assert card["body"][0]["style"] == "warning"
-    assert card["body"][2]["facts"] == [{"title": "Customer", "value": "Jo"}]
+    label, value = (column["items"][0]["inlines"][0] for column in card["body"][2]["columns"])
+    assert (label["text"], label["weight"], value["text"]) == ("Customer", "Bolder", "Jo")
     give = card["body"][3]["items"][-1]["actions"][0]
     assert give["data"] == translate.submit_data(ActionId.GIVE_OPTION, "1:1") and give["style"] == "positive"
     assert card["actions"][0]["style"] == "destructive"
@@ -76,10 +77,8 @@ def test_a_form_error_is_shown_under_its_field_and_keeps_what_was_typed():
     reason = card["body"][1]
     assert reason["id"] == "reason" and reason["value"] == "x" and reason["isMultiline"]
     assert card["body"][2] == {
-        "type": "TextBlock",
-        "text": "Say why",
-        "wrap": True,
-        "color": "Attention",
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": "Say why", "color": "Attention"}],
         "spacing": "None",
     }
     assert card["actions"][0]["data"] == translate.submit_data(ActionId.DENY_WITH_REASON, "3")
@@ -88,4 +87,4 @@ def test_a_form_error_is_shown_under_its_field_and_keeps_what_was_typed():
 def test_an_error_not_about_a_field_is_shown_at_the_top():
     form = Form(title="T", action=ActionId.OPEN_CASE, submit_label="Go", inputs=(Input("a", "A"),))
     card = cards.render_form(form, error="Nope")
-    assert card["body"][1]["text"] == "Nope"
+    assert card["body"][1]["inlines"][0]["text"] == "Nope"
