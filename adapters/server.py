@@ -246,7 +246,10 @@ async def serve(
     loop too. `reuse_port` lets several processes listen on one port (SO_REUSEPORT).
     """
     from adapters.scheduler import start_scheduler
+    from bot.lessons import redactor_for
 
+    # The redactor loads its word lists once (under a second) before the first lesson needs them.
+    await asyncio.to_thread(redactor_for, runtime.policy)
     web_app = build_web_app(runtime, notifier=notifier)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import approvals, cases, forms, messages, offers
+from bot import approvals, cases, forms, lessons, messages, offers
 from bot.audit import record
 from bot.commands import (
     Actor,
@@ -17,6 +17,7 @@ from bot.commands import (
     GiveAmount,
     GiveOption,
     OpenCase,
+    PostLesson,
     ReopenCase,
     ResolveCase,
 )
@@ -121,7 +122,7 @@ def handle(
     if action is ActionId.RESOLVE:
         return forms.resolve_form(cases.get_case_or_fail(session, _id(value)))
     if action is ActionId.RESOLVE_CASE:
-        return cases.resolve_case(
+        return lessons.preview_lesson(
             ResolveCase(
                 actor,
                 _id(value),
@@ -131,6 +132,8 @@ def handle(
             ),
             **deps,
         )
+    if action is ActionId.POST_LESSON:
+        return lessons.post_lesson(PostLesson(actor, _id(value), data), **deps)
     if action in (ActionId.REOPEN, ActionId.CANCEL):
         case = cases.get_case_or_fail(session, _id(value))
         return forms.reason_form(case, reopen=action is ActionId.REOPEN)

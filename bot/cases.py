@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import deliveries, messages
 from bot.audit import record
-from bot.commands import Actor, CancelCase, OpenCase, ReopenCase, ResolveCase
+from bot.commands import Actor, CancelCase, OpenCase, ReopenCase
 from bot.customers import customer_keys, first_name, keys_from_query
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.ports import Clock
@@ -23,7 +23,6 @@ from bot.staff import effective_role, get_headroom, resolve_actor
 from db import queries
 from db.models import CASE_REF_OFFSET, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
 from policies.money import AmountError, parse_amount
-from policies.privacy import redact
 from policies.rules import CaseFacts, Suggestion, suggest
 from policies.schema import Policy, Severity
 
@@ -232,82 +231,20 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return names
 
 
-def resolve_case(cmd: ResolveCase, *, session: Session, policy: Policy, clock: Clock) -> Reply:
-    """Close a case with what was done and the lesson; schedule the follow-up and the broadcast."""
-    now = clock.now()
-    outcome = _note("outcome", cmd.outcome)
-    root_cause = _note("root_cause", cmd.root_cause)
-    lesson = _note("lesson", cmd.lesson)
-    staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
-    case = get_case_or_fail(session, cmd.case_id, lock=True)
-    if case.status != CaseStatus.OPEN:
-        raise Conflict(messages.case_not_open(case))
-    pending = queries.get_pending_request(session, case.id)
-    if pending is not None:
-        approver = queries.get_staff(session, pending.approver_id) if pending.approver_id else None
-        raise Conflict(messages.resolve_while_pending(case, approver))
-    case.status = CaseStatus.RESOLVED
-    case.outcome, case.root_cause, case.lesson = outcome, root_cause, lesson
-    case.resolved_at = case.updated_at = now
-    record(
-        session,
-        action="case_resolved",
-        at=now,
-        platform=cmd.actor.platform,
-        actor_id=staff.id,
-        case_id=case.id,
-    )
-    offers = [
-        o
-        for o in queries.list_offers(session, case.id)
-        if o.status in (OfferStatus.GRANTED, OfferStatus.APPROVED)
-    ]
-    deliveries.broadcast_lesson(
-        session, case, anonymised_lesson(case, offers, policy), policy=policy, now=now
-    )
-    deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
-    session.commit()
-    return messages.case_resolved(case, policy)
-
-
-def anonymised_lesson(case: Case, offers: list[Offer], policy: Policy) -> dict[str, str]:
-    """Return the lesson's texts with the customer's personal data removed."""
-    private = {
-        "customer_name": case.customer_name,
-        "customer_email": case.customer_email,
-        "customer_phone": case.customer_phone,
-        "customer_ref": case.customer_ref,
-    }
-    values = [v for k, v in private.items() if k in policy.broadcast.anonymise]
-
-    def clean(text: str | None) -> str:
-        return redact(text or "", private_values=values, patterns=policy.broadcast.private_patterns)
-
-    return {
-        "ref": case.ref,
-        "category": case.category,
-        "severity": case.severity,
-        "what_happened": clean(case.description),
-        "outcome": clean(case.outcome),
-        "root_cause": clean(case.root_cause),
-        "lesson": clean(case.lesson),
-        "compensation": clean(messages.offers_summary(offers, policy)) if offers else "",
-    }
-
-
-def _note(field: str, text: str | None) -> str:
+def note(field: str, text: str | None, *, limit: int = MAX_NOTE) -> str:
+    """Return a required free-text answer, stripped, or raise InvalidInput saying what is wrong."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput(field, messages.required(field))
-    if len(text) > MAX_NOTE:
-        raise InvalidInput(field, messages.too_long(field, MAX_NOTE, len(text)))
+    if len(text) > limit:
+        raise InvalidInput(field, messages.too_long(field, limit, len(text)))
     return text
 
 
 def reopen_case(cmd: ReopenCase, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
     """Open a resolved case again, with the reason on record, and cancel its follow-ups."""
     now = clock.now()
-    reason = _note("reason", cmd.reason)
+    reason = note("reason", cmd.reason)
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = get_case_or_fail(session, cmd.case_id, lock=True)
     if case.status not in (CaseStatus.RESOLVED, CaseStatus.RECOVERED):
@@ -334,7 +271,7 @@ def reopen_case(cmd: ReopenCase, *, session: Session, policy: Policy, clock: Clo
 def cancel_case(cmd: CancelCase, *, session: Session, policy: Policy, clock: Clock) -> Reply:
     """Cancel an open case opened by mistake; a waiting approval request is withdrawn."""
     now = clock.now()
-    reason = _note("reason", cmd.reason)
+    reason = note("reason", cmd.reason)
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = get_case_or_fail(session, cmd.case_id, lock=True)
     if case.status != CaseStatus.OPEN:

@@ -6,6 +6,7 @@ so every platform gets the same errors naming the same fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -79,6 +80,15 @@ class ResolveCase:
     outcome: str
     root_cause: str
     lesson: str
+
+
+@dataclass(frozen=True)
+class PostLesson:
+    """Resolve a case by posting its lesson as its resolver approved it (each part by name)."""
+
+    actor: Actor
+    case_id: int
+    texts: Mapping[str, str]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import messages
 from bot.replies import ActionId, Choice, Field, Form, Input, InputKind
 from db.models import Case
 from policies.money import format_money
@@ -196,17 +197,44 @@ def deny_form(request_id: int, summary: str) -> Form:
 
 
 def resolve_form(case: Case) -> Form:
-    """Return the form that resolves a case."""
+    """Return the form that resolves a case (prefilled with notes kept from an earlier try)."""
     return Form(
         title=f"Resolve {case.ref}",
         action=ActionId.RESOLVE_CASE,
         value=str(case.id),
-        submit_label="Resolve",
-        intro="The lesson goes to the team channel without the customer's details.",
+        submit_label="Check the lesson",
+        intro="Next you see the lesson exactly as the team will read it, before it is posted.",
         inputs=(
-            Input("outcome", "What was done", InputKind.LONG_TEXT, max_length=2000),
-            Input("root_cause", "Root cause", InputKind.LONG_TEXT, max_length=2000),
-            Input("lesson", "Lesson for the team", InputKind.LONG_TEXT, max_length=2000),
+            Input("outcome", "What was done", InputKind.LONG_TEXT, initial=case.outcome, max_length=2000),
+            Input("root_cause", "Root cause", InputKind.LONG_TEXT, initial=case.root_cause, max_length=2000),
+            Input("lesson", "Lesson for the team", InputKind.LONG_TEXT, initial=case.lesson, max_length=2000),
+        ),
+    )
+
+
+def lesson_form(
+    case: Case, texts: dict[str, str], compensation: str, policy: Policy, *, removed_more: bool = False
+) -> Form:
+    """Return the lesson exactly as the team will read it, to post as it is or after an edit."""
+    category = policy.categories[case.category].label if case.category in policy.categories else case.category
+    facts = [Field("Case", f"{case.ref} · {category} · {case.severity}")]
+    if compensation:
+        facts.append(Field("Compensation", compensation))
+    return Form(
+        title="Check the lesson",
+        action=ActionId.POST_LESSON,
+        value=str(case.id),
+        submit_label="Post lesson",
+        intro=messages.lesson_check_intro(removed_more),
+        fields=tuple(facts),
+        inputs=tuple(
+            Input(name, label, InputKind.LONG_TEXT, initial=texts.get(name), max_length=limit)
+            for name, label, limit in (
+                ("what_happened", "What happened", 3000),
+                ("outcome", "What we did", 2000),
+                ("root_cause", "Root cause", 2000),
+                ("lesson", "Lesson for the team", 2000),
+            )
         ),
     )
 

@@ -485,6 +485,20 @@ def offers_summary(offers: Sequence[Offer], policy: Policy) -> str:
     return "; ".join(f"{o.label} ({money(o.amount, policy)})" if o.amount else o.label for o in offers)
 
 
+def lesson_check_intro(removed_more: bool) -> str:
+    """Say what the lesson form shows and what to do with it."""
+    if removed_more:
+        return (
+            "Mend removed more personal data from your edit; this is now what the team will read. "
+            "Check it once more, then post."
+        )
+    return (
+        "This is exactly what the team will read. Mend removed the customer's details and other "
+        "personal data it found (shown in [brackets]); change anything else that should not be shared, "
+        "then post."
+    )
+
+
 def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
     """Return the anonymised lesson the team channel reads."""
     category = category_label(lesson["category"], policy)
@@ -499,7 +513,7 @@ def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
         title=f"Lesson from {lesson['ref']} · {category} · {lesson['severity']}",
         text=lesson["lesson"],
         fields=tuple(fields),
-        note="Customer details removed.",
+        note="Personal details removed; checked by the person who resolved the case.",
     )
 
 

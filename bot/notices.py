@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from bot import messages
 from bot.approvals import request_card
-from bot.deliveries import Kind
+from bot.deliveries import Channel, Kind
+from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
 from db import queries
 from db.models import CaseStatus, Delivery, Offer, RequestStatus, Staff
@@ -14,7 +15,17 @@ from policies.schema import Policy
 
 
 def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.Reply | None:
-    """Return the reply a delivery sends now, or None when it no longer needs sending."""
+    """Return the reply a delivery sends now, or None when it no longer needs sending.
+
+    Whatever goes to the lessons channel passes the redactor here, whatever its kind.
+    """
+    reply = _render(session, delivery, policy=policy)
+    if reply is not None and delivery.channel == Channel.LESSONS:
+        return redact_reply(reply, redactor_for(policy))
+    return reply
+
+
+def _render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.Reply | None:
     payload = delivery.payload
     kind = Kind(delivery.kind)
     if kind is Kind.APPROVAL_REQUEST:

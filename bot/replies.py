@@ -28,6 +28,7 @@ class ActionId(StrEnum):
     DENY_WITH_REASON = "mend_deny_with_reason"
     RESOLVE = "mend_resolve"
     RESOLVE_CASE = "mend_resolve_case"
+    POST_LESSON = "mend_post_lesson"
     REOPEN = "mend_reopen"
     REOPEN_CASE = "mend_reopen_case"
     CANCEL = "mend_cancel"

@@ -184,6 +184,9 @@ class Broadcast(_Strict):
     private_patterns: list[str] = Field(
         default_factory=list, description="regular expressions for references to remove"
     )
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
+        default="US", description="the country whose national phone numbers lessons are read for first"
+    )
 
     @field_validator("private_patterns")
     @classmethod

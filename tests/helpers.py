@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.actions import handle
 from bot.cases import open_case
 from bot.commands import Actor, OpenCase
+from bot.replies import ActionId, Form
 from db.models import Base
 
 ALICE = Actor("console", "alice")
@@ -40,3 +42,12 @@ def open_late_delivery(session: Session, policy: Any, clock: Any, **overrides: A
     )
     values.update(overrides)
     return open_case(OpenCase(**values), session=session, policy=policy, clock=clock)
+
+
+def resolve_and_post(session: Session, policy: Any, clock: Any, actor: Actor, case_id: int, **notes: str):
+    """Resolve a case as a person would: fill in the resolve form, then post the lesson as shown."""
+    deps = {"session": session, "policy": policy, "clock": clock}
+    preview = handle(ActionId.RESOLVE_CASE, str(case_id), actor, notes, **deps)
+    assert isinstance(preview, Form) and preview.action is ActionId.POST_LESSON
+    shown = {field.name: field.initial or "" for field in preview.inputs}
+    return handle(ActionId.POST_LESSON, str(case_id), actor, shown, **deps)

@@ -61,6 +61,16 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
                 "Sent a replacement by express and a voucher; called Jane Doe",
                 "Courier lost the parcel at the depot",
                 "Confirm depot scans before promising a date",
+                # the lesson as the team will read it: keep what happened, what was done and the
+                # root cause as shown, and edit the lesson (which passes the redactor again)
+                "",
+                "",
+                "",
+                "Confirm depot scans before promising a date (ask Jane Doe on 555 0100)",
+                "",
+                "",
+                "",
+                "",
                 "/quit",
             ]
         )
@@ -80,7 +90,10 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
     assert "── message for Bob Reyes updated ──\n✔ R-1001 · Late or missed delivery: approved" in out
     lesson = out.split("── message for #lessons ──", 1)[1]
     assert "Confirm depot scans" in lesson
-    assert "Jane" not in lesson and "20001" not in lesson
+    assert "Jane" not in lesson and "20001" not in lesson and "0100" not in lesson
+    # the edit named the customer and a phone: Mend removed them and showed the lesson again
+    assert "Mend removed more personal data from your edit" in out
+    assert "(ask [customer] on [phone])" in lesson
     sessions = make_sessions(make_engine(f"sqlite:///{tmp_path / 'mend.db'}"))
     with sessions() as session:
         case = session.scalars(select(Case)).one()
@@ -97,6 +110,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
             "approval_denied",
             "approval_requested",
             "approval_approved",
+            "lesson_previewed",
             "case_resolved",
         ]
 

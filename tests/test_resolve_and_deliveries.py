@@ -10,15 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import deliveries, dispatcher
 from bot.actions import handle
-from bot.cases import resolve_case
-from bot.commands import ResolveCase
 from bot.errors import Conflict
 from bot.ports import Recipient, SendError
 from bot.replies import ActionId, Reply
 from bot.staff import import_staff
 from db.models import Case, Delivery
 from tests.conftest import STAFF_CSV, FakeClock
-from tests.helpers import ALICE, BOB, counts, open_late_delivery
+from tests.helpers import ALICE, BOB, counts, open_late_delivery, resolve_and_post
 
 pytestmark = pytest.mark.usefixtures("people")
 
@@ -30,9 +28,7 @@ LESSON = dict(
 
 
 def resolve(session, policy, clock, case_id, actor=ALICE, **overrides):
-    return resolve_case(
-        ResolveCase(actor, case_id, **{**LESSON, **overrides}), session=session, policy=policy, clock=clock
-    )
+    return resolve_and_post(session, policy, clock, actor, case_id, **{**LESSON, **overrides})
 
 
 def test_resolving_broadcasts_a_lesson_without_the_customers_personal_data(

@@ -29,7 +29,7 @@ from bot import staff
 from db.models import ApprovalDecision, Case, Delivery
 from policies.loader import load_policy
 from tests.conftest import FakeClock
-from tests.slack.conftest import SECRET, SlackUser, wait_for
+from tests.slack.conftest import SECRET, SlackUser, shown_inputs, updated_view, wait_for
 from tests.slack.webapi import SlackWebApi
 from tests.teams.conftest import TeamsUser, find_action
 from tests.teams.connector import RecordingConnector
@@ -196,7 +196,11 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
             "root_cause": "The courier cut-off moved without notice",
             "lesson": "Check the courier cut-off each Monday",
         }
-        assert await alice.submit(resolve_modal.answer["view"], **lesson) == (200, "")
+        status, answer = await alice.submit(resolve_modal.answer["view"], **lesson)
+        # the lesson is shown exactly as the team will read it; posting it as shown resolves the case
+        preview = updated_view(answer)
+        assert status == 200 and "Post lesson" in json.dumps(preview)
+        assert await alice.submit(preview, **shown_inputs(preview)) == (200, "")
         # (the channels also get this week's digest: the scheduler started after Monday 08:00 UTC)
         (slack_lesson,) = await wait_for(
             lambda: [c for c in api.of("chat.postMessage", channel=SLACK_LESSONS) if "Lesson" in c.text]

@@ -240,6 +240,11 @@ class ChatSession:
         if field_.kind is InputKind.CHOICE:
             for n, choice in enumerate(field_.choices, start=1):
                 self.say(f"  {n}. {choice.label}")
+        if field_.kind is InputKind.LONG_TEXT and field_.initial:
+            # A long prefilled text (the lesson as the team will read it) is shown whole, then kept.
+            self.say(f"{field_.label}:\n  {field_.initial}")
+            answer = self.read("  (Enter keeps it; or type a new text): ").strip()
+            return answer or field_.initial
         default = f" [{field_.initial}]" if field_.initial else (" (optional)" if not field_.required else "")
         answer = self.read(f"{field_.label}{default}: ").strip()
         if not answer and field_.initial:

@@ -17,15 +17,13 @@ from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
 from bot import digest, dispatcher, escalations
 from bot.actions import handle
-from bot.cases import resolve_case
-from bot.commands import ResolveCase
 from bot.errors import Conflict
 from bot.replies import ActionId
 from bot.staff import import_staff
 from db.models import ApprovalRequest, Case, Delivery
 from tests.conftest import STAFF_CSV, FakeClock
 from tests.deliveries.conftest import Recorder
-from tests.helpers import ALICE, BOB, CAROL, DANA, ERIN, open_late_delivery
+from tests.helpers import ALICE, BOB, CAROL, DANA, ERIN, open_late_delivery, resolve_and_post
 
 LESSON = dict(outcome="Sent it again by express", root_cause="Depot scan", lesson="Check scans")
 
@@ -59,7 +57,7 @@ def _last(recorder: Recorder) -> dict:
 def _resolved(sessions, policy, clock, severity="major") -> int:
     case_id = _start(sessions, policy, clock, severity=severity)
     with sessions() as session:
-        resolve_case(ResolveCase(ALICE, case_id, **LESSON), session=session, policy=policy, clock=clock)
+        resolve_and_post(session, policy, clock, ALICE, case_id, **LESSON)
     return case_id
 
 
@@ -127,7 +125,7 @@ def test_still_unhappy_without_a_manager_tells_the_approver_group(fresh_sessions
     clock = FakeClock()
     case_id = _start(fresh_sessions, policy, clock, actor=ERIN)  # Erin has no manager; no approvals channel
     with fresh_sessions() as session:
-        resolve_case(ResolveCase(ERIN, case_id, **LESSON), session=session, policy=policy, clock=clock)
+        resolve_and_post(session, policy, clock, ERIN, case_id, **LESSON)
     _follow_up_due(fresh_sessions, policy, clock, recorder)
     (button,) = [b for b in _last(recorder)["reply"]["buttons"] if b["label"] == "Still unhappy"]
     _act(fresh_sessions, policy, clock, button["action"], button["value"], ERIN)

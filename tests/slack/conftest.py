@@ -273,3 +273,19 @@ async def slack_server(
     finally:
         await runner.cleanup()
         await api.stop()
+
+
+def shown_inputs(view: dict[str, Any]) -> dict[str, str]:
+    """Return what a modal's text inputs show, as a person would submit them unchanged."""
+    return {
+        block["block_id"]: block["element"].get("initial_value", "")
+        for block in view["blocks"]
+        if block.get("type") == "input"
+    }
+
+
+def updated_view(answer: str) -> dict[str, Any]:
+    """Return the view a modal submission's answer replaces the modal with."""
+    body = json.loads(answer)
+    assert body["response_action"] == "update", body
+    return body["view"]

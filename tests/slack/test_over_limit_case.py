@@ -8,7 +8,15 @@ import json
 from sqlalchemy import func, select
 
 from db.models import ApprovalDecision, Case, Offer
-from tests.slack.conftest import LESSONS, SlackUser, load_staff, slack_server, wait_for
+from tests.slack.conftest import (
+    LESSONS,
+    SlackUser,
+    load_staff,
+    shown_inputs,
+    slack_server,
+    updated_view,
+    wait_for,
+)
 
 CUSTOMER = {
     "customer_name": "Jane Customer",
@@ -98,7 +106,11 @@ async def _over_limit_case(make_runtime):
             "root_cause": "The courier cut-off moved without notice",
             "lesson": "Check the courier cut-off each Monday",
         }
-        assert await alice.submit(resolve_modal.answer["view"], **lesson_text) == (200, "")
+        status, answer = await alice.submit(resolve_modal.answer["view"], **lesson_text)
+        # the lesson is shown exactly as the team will read it; posting it as shown resolves the case
+        preview = updated_view(answer)
+        assert status == 200 and "Post lesson" in json.dumps(preview)
+        assert await alice.submit(preview, **shown_inputs(preview)) == (200, "")
         (lesson,) = await wait_for(lambda: api.of("chat.postMessage", channel=LESSONS))
         assert "courier cut-off" in lesson.text
         for private in ("Jane", "jane@example.org", "555 0100", "0100", "ORD-123456"):

@@ -157,3 +157,21 @@ def find_action(card: dict[str, Any], title: str) -> dict[str, Any]:
         if action["title"] == title:
             return action["data"]
     raise AssertionError(f"no button {title!r} in {card}")
+
+
+def shown_inputs(card: dict[str, Any]) -> dict[str, str]:
+    """Return what a card form's inputs show, as a person would submit them unchanged."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and "id" in node:
+                found[node["id"]] = node.get("value", "")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import select
 
 from db.models import Case, Delivery, Offer, StaffIdentity
-from tests.teams.conftest import LESSONS_CHANNEL, TeamsUser, find_action, teams_server
+from tests.teams.conftest import LESSONS_CHANNEL, TeamsUser, find_action, shown_inputs, teams_server
 
 CUSTOMER = {
     "customer_name": "Jane Customer",
@@ -42,7 +42,7 @@ async def _over_limit_case(runtime):
         (error_put,) = connector.puts(alice.conversation, form_id)
         body = error_put.card["body"]
         name_at = next(i for i, e in enumerate(body) if e.get("id") == "customer_name")
-        assert body[name_at + 1]["color"] == "Attention"
+        assert body[name_at + 1]["inlines"][0]["color"] == "Attention"
 
         # the full form: the suggestion replaces the form
         inputs = {
@@ -84,13 +84,18 @@ async def _over_limit_case(runtime):
         assert await alice.submit(find_action(decided.card, "Resolve"), decided_id) == 202
         resolve_form = connector.posts(alice.conversation)[-1]
         assert "Resolve R-" in json.dumps(resolve_form.card)
-        resolve = find_action(resolve_form.card, "Resolve")
+        resolve = find_action(resolve_form.card, "Check the lesson")
         lesson_text = {
             "outcome": "Express replacement sent; Jane Customer was happy.",
             "root_cause": "The courier missed the cut-off.",
             "lesson": "Check the courier cut-off before promising a date.",
         }
         assert await alice.submit(resolve, "activity-9", **lesson_text) == 202
+        # the lesson comes back exactly as the team will read it; posting it as shown resolves the case
+        preview = connector.posts(alice.conversation)[-1].card
+        shown = shown_inputs(preview)
+        assert "Jane" not in json.dumps(shown) and "[customer]" in shown["outcome"]
+        assert await alice.submit(find_action(preview, "Post lesson"), "activity-10", **shown) == 202
 
         # the lesson reaches the Teams channel without the customer's personal data
         (lesson,) = connector.posts(LESSONS_CHANNEL)
@@ -163,7 +168,11 @@ async def _denial(runtime):
         await bob.submit(deny, "activity-3", reason="  ")
         error_card = connector.puts(bob.conversation, "activity-3")[-1].card
         reason_at = next(i for i, e in enumerate(error_card["body"]) if e.get("id") == "reason")
-        assert any(e.get("color") == "Attention" for e in error_card["body"][reason_at + 1 : reason_at + 3])
+        assert any(
+            run.get("color") == "Attention"
+            for e in error_card["body"][reason_at + 1 : reason_at + 3]
+            for run in e.get("inlines", ())
+        )
 
         await bob.submit(deny, "activity-3", reason="Offer the express replacement within your limit.")
         assert "denied" in json.dumps(connector.puts(bob.conversation, "activity-3")[-1].card)
