@@ -94,7 +94,7 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     cleaned = {name: redactor.redact(text, customer).text for name, text in texts.items()}
     compensation = _compensation(session, case, policy)
     if cleaned != texts:
-        session.rollback()
+        session.commit()  # nothing changed; ends the transaction that locked the case
         return forms.lesson_form(case, cleaned, compensation, policy, removed_more=True)
     case.status = CaseStatus.RESOLVED
     case.resolved_at = case.updated_at = now

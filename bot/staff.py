@@ -276,9 +276,16 @@ def remember_address(
     actor: Actor, address: dict[str, Any], *, session: Session, policy: Policy, clock: Clock
 ) -> None:
     """Store how to reach a person later on their platform (for Teams, a conversation reference)."""
+    note_address(actor, address, session=session, policy=policy, clock=clock)
+    session.commit()
+
+
+def note_address(
+    actor: Actor, address: dict[str, Any], *, session: Session, policy: Policy, clock: Clock
+) -> None:
+    """Note how to reach a person later, in the transaction of what they are doing (no commit)."""
     staff = resolve_actor(session, actor, policy=policy, now=clock.now())
     identity = queries.get_identity(session, actor.platform, actor.user_id)
     assert identity is not None and identity.staff_id == staff.id
     if identity.address != address:
         identity.address = address
-    session.commit()

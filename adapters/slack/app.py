@@ -12,7 +12,6 @@ import asyncio
 import functools
 import logging
 import re
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
 from db import queries
 from db.models import Platform
-from db.session import WriterBusy, make_loop_sessions, without_waiting
+from db.session import make_loop_sessions
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,6 @@ _MEND = re.compile(r"^mend_")
 # no dispatch pass, which on SQLite would queue behind every other writer.
 # Slack waits 3 s for a modal's answer; past this the modal is closed and the outcome sent as a DM.
 SUBMIT_WAIT_SECONDS = 2.5
-# On SQLite, how long use cases on the event loop try again while another thread writes.
-INLINE_WAIT_SECONDS = 1.0
-INLINE_RETRY_SECONDS = 0.001
 # How many differently prefilled case modals are kept rendered.
 CASE_VIEWS_KEPT = 256
 _NOTHING_DUE = {ActionId.OPEN_CASE.value, ActionId.SHOW_CASE.value}
@@ -68,8 +64,6 @@ class SlackBot:
     # Where use cases run: on SQLite one thread, as its writers queue for one lock anyway and a
     # queue in Python is fairer and quicker than SQLite's busy-wait; elsewhere asyncio's default pool.
     executor: ThreadPoolExecutor | None = field(default=None)
-    # On SQLite use cases may run on the event loop while the writer is free (see _run).
-    on_loop_when_free: bool = False
     # On PostgreSQL, sessions in SQLAlchemy's asyncio mode for use cases run on the loop (see _run).
     loop_sessions: async_sessionmaker[AsyncSession] | None = None
     # Slack users already linked to a staff member: no lookup on each of their requests.
@@ -82,30 +76,16 @@ class SlackBot:
     async def _run(self, fn: Any, *args: Any, user_id: str | None = None) -> Any:
         """Run `fn(session, *args)`, a use case's blocking database work, without stalling the loop.
 
-        A use case of a person already linked (so no Web API call is made) runs on the
-        event loop itself: handing it to a thread and having the two take turns with
-        the GIL cost nearly as much CPU as the work itself. On PostgreSQL it runs in
-        SQLAlchemy's asyncio mode, where every round trip to the database awaits on the
-        loop. On SQLite it runs whenever SQLite's writer is free: while another thread
-        of this process writes (a dispatcher pass), the loop tries again a moment later;
-        while another process writes (a `mend` command), the work is done in the thread,
-        which waits its turn. A use case stopped that way at a later transaction runs
-        again from the start, which its request key makes harmless.
+        It runs once, whatever happens: nothing here tries a use case again. A person
+        already linked (so no Web API call is made) on PostgreSQL runs on the event loop
+        in SQLAlchemy's asyncio mode, where each round trip awaits instead of blocking;
+        everyone else runs in a worker thread (on SQLite one thread, as its writers
+        queue for one lock anyway).
         """
         linked = user_id is not None and user_id in self._linked
         if linked and self.loop_sessions is not None:
             async with self.loop_sessions() as session:
                 return await session.run_sync(fn, *args)
-        if linked and self.on_loop_when_free:
-            deadline = time.monotonic() + INLINE_WAIT_SECONDS
-            while True:
-                try:
-                    with without_waiting():
-                        return self._in_session(fn, *args)
-                except WriterBusy as busy:
-                    if not busy.here or time.monotonic() > deadline:
-                        break
-                await asyncio.sleep(INLINE_RETRY_SECONDS)
         return await asyncio.get_running_loop().run_in_executor(
             self.executor, functools.partial(self._in_session, fn, *args)
         )
@@ -386,29 +366,31 @@ class SlackBot:
         token: str | None,
         team: str | None = None,
     ) -> Reply | Form:
+        """Run one use case, with the person's workspace noted in the same transaction."""
         rt = self.runtime
         actor = self._known_actor(actor, token, session)
+        placing = self._note_place(session, actor, team)
         result = actions.handle(
-            action,
-            value,
-            actor,
-            inputs,
-            session=session,
-            policy=rt.policy,
-            clock=rt.clock,
-            request_key=key,
+            action, value, actor, inputs, session=session, policy=rt.policy, clock=rt.clock, request_key=key
         )
-        self._place(session, actor, team)
+        self._commit_place(session, actor, placing)
         return result
 
-    def _place(self, session: Any, actor: Any, team: str | None) -> None:
-        """Store the workspace a person uses Mend from: later deliveries need its token."""
-        if team and self._placed.get(actor.user_id) != team:
-            rt = self.runtime
-            staff.remember_address(
-                actor, {"team_id": team}, session=session, policy=rt.policy, clock=rt.clock
-            )
-            self._placed[actor.user_id] = team
+    def _note_place(self, session: Session, actor: Any, team: str | None) -> str | None:
+        """Note the workspace a person uses Mend from (later deliveries need its token)."""
+        if not team or self._placed.get(actor.user_id) == team:
+            return None
+        rt = self.runtime
+        staff.note_address(actor, {"team_id": team}, session=session, policy=rt.policy, clock=rt.clock)
+        return team
+
+    def _commit_place(self, session: Session, actor: Any, team: str | None) -> None:
+        """Commit a noted workspace when the use case only read; it is then known to this process."""
+        if team is None:
+            return
+        if session.in_transaction():
+            session.commit()
+        self._placed[actor.user_id] = team
 
     def _history(self, session: Session, actor: Any, query: str) -> Reply:
         rt = self.runtime
@@ -417,8 +399,9 @@ class SlackBot:
     def _my_cases(self, session: Session, actor: Any, token: str | None, team: str | None = None) -> Reply:
         rt = self.runtime
         actor = self._known_actor(actor, token, session)
+        placing = self._note_place(session, actor, team)
         reply = cases.my_cases(actor, session=session, policy=rt.policy, clock=rt.clock)
-        self._place(session, actor, team)
+        self._commit_place(session, actor, placing)
         return reply
 
     def _remember_request_card(self, session: Session, action: str, key: str, where: dict[str, Any]) -> None:
@@ -520,7 +503,6 @@ def build_slack_bot(
         notifier=slack_notifier(runtime),
         dispatch_through=dispatch_through,
         executor=ThreadPoolExecutor(1, thread_name_prefix="mend-sqlite") if sqlite else None,
-        on_loop_when_free=sqlite,
         loop_sessions=None if sqlite else make_loop_sessions(runtime.engine.url),
     )
     register(bot)

@@ -109,16 +109,17 @@ class SlackUser:
 
     _ids = itertools.count(1)
 
-    def __init__(self, endpoint: str, api: SlackWebApi, user_id: str, name: str) -> None:
+    def __init__(self, endpoint: str, api: SlackWebApi, user_id: str, name: str, team: str = TEAM) -> None:
         self.endpoint = endpoint
         self.api = api
         self.user_id = user_id
         self.name = name
+        self.team = team  # the workspace they act from (Enterprise Grid people have several)
 
     @property
     def user(self) -> dict[str, Any]:
         """Return the `user` object of interaction payloads."""
-        return {"id": self.user_id, "username": self.name, "name": self.name, "team_id": TEAM}
+        return {"id": self.user_id, "username": self.name, "name": self.name, "team_id": self.team}
 
     async def post(self, body: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
         """Post a signed body (unless headers are given) to /slack/events; return status and text."""
@@ -134,7 +135,7 @@ class SlackUser:
         return urllib.parse.urlencode(
             {
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": self.team,
                 "team_domain": "acme",
                 "channel_id": f"D{self.user_id[1:]}",
                 "channel_name": "directmessage",
@@ -173,7 +174,7 @@ class SlackUser:
                 }
         payload = {
             "type": "view_submission",
-            "team": {"id": TEAM, "domain": "acme"},
+            "team": {"id": self.team, "domain": "acme"},
             "user": self.user,
             "api_app_id": "AMEND",
             "token": "legacy",
@@ -194,7 +195,7 @@ class SlackUser:
         n = next(self._ids)
         payload = {
             "type": "block_actions",
-            "team": {"id": TEAM, "domain": "acme"},
+            "team": {"id": self.team, "domain": "acme"},
             "user": self.user,
             "api_app_id": "AMEND",
             "token": "legacy",
@@ -225,7 +226,7 @@ class SlackUser:
         body = json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": self.team,
                 "api_app_id": "AMEND",
                 "type": "event_callback",
                 "event_id": f"Ev{n:08d}",
