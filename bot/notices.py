@@ -1,6 +1,17 @@
-"""What each kind of delivery says, rendered from the current state when it is sent."""
+"""What each kind of delivery says, rendered from the current state when it is sent.
+
+`RENDERERS` holds one function per `Kind`. Each reads its kind's payload through
+one small typed view below and returns None when the delivery no longer needs
+sending (the request was decided, the case changed), which the dispatcher records
+as skipped. A kind without a renderer raises `UnknownDelivery`, which the
+dispatcher dead-letters with that message: a forgotten kind is never a silent skip.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,8 +21,14 @@ from bot.deliveries import Channel, Kind
 from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
 from db import queries
-from db.models import CaseStatus, Delivery, Offer, RequestStatus, Staff
+from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, RequestStatus, Staff
 from policies.schema import Policy
+
+Renderer = Callable[[Session, Delivery, Policy], messages.Reply | None]
+
+
+class UnknownDelivery(Exception):
+    """A delivery of a kind that no renderer knows; the dispatcher dead-letters it."""
 
 
 def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.Reply | None:
@@ -26,67 +43,233 @@ def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.
 
 
 def _render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.Reply | None:
-    payload = delivery.payload
-    kind = Kind(delivery.kind)
-    if kind is Kind.APPROVAL_REQUEST:
-        request = queries.get_request(session, payload["request_id"])
-        if request is None or request.status != RequestStatus.PENDING:
-            return None
-        return request_card(session, request.id, policy=policy, viewer=_staff(session, delivery.recipient_id))
-    if kind is Kind.CARD_UPDATE:
-        target = session.get(Delivery, payload["target_id"])
-        if target is None or target.kind != Kind.APPROVAL_REQUEST:
-            return None
-        viewer = _staff(session, target.recipient_id)
-        return request_card(session, target.payload["request_id"], policy=policy, viewer=viewer)
-    if kind is Kind.APPROVAL_DECIDED:
-        request = queries.get_request(session, payload["request_id"])
-        decision = queries.get_decision(session, payload["request_id"])
-        if request is None or decision is None:
-            return None
-        offer = session.get(Offer, request.offer_id)
-        case = queries.get_case(session, request.case_id)
-        decider = queries.get_staff(session, decision.decided_by_id)
-        assert offer is not None and case is not None and decider is not None
-        return messages.approval_decided(case, offer, decision, decider, policy)
-    if kind is Kind.LESSON:
-        return messages.lesson(payload["lesson"], policy)
-    if kind is Kind.DIGEST:
-        return messages.weekly_digest(payload, policy)
-    case = queries.get_case(session, delivery.case_id) if delivery.case_id else None
-    zone = _zone(session, delivery.recipient_id, policy)
-    if kind is Kind.FOLLOW_UP:
-        if case is None or case.status != CaseStatus.RESOLVED:
-            return None
-        return messages.follow_up(case, payload.get("attempt", 1), policy, zone)
-    if kind is Kind.REMINDER:
-        if case is None or case.status != CaseStatus.OPEN:
-            return None
-        return messages.reminder(case, policy, zone)
-    if kind in (Kind.ESCALATED, Kind.FALLBACK_OFFER):
-        request = queries.get_request(session, payload["request_id"])
-        if case is None or request is None or request.status != RequestStatus.PENDING:
-            return None
-        if kind is Kind.FALLBACK_OFFER:
-            from bot.escalations import fallback_options
+    try:
+        renderer = RENDERERS[Kind(delivery.kind)]
+    except (ValueError, KeyError):
+        raise UnknownDelivery(f"no renderer for delivery kind {delivery.kind!r}") from None
+    return renderer(session, delivery, policy)
 
-            options = fallback_options(session, request, policy=policy, now=delivery.due_at)
-            return messages.fallback_offer(case, options[:3], policy) if options else None
-        offer = session.get(Offer, request.offer_id)
-        approver = queries.get_staff(session, request.approver_id) if request.approver_id else None
-        silent = queries.get_staff(session, payload["silent_id"]) if payload.get("silent_id") else None
-        assert offer is not None
-        return messages.request_escalated(
-            case,
-            offer,
-            approver.name if approver else "the approvers",
-            silent.name if silent else "Nobody",
-            policy,
-        )
-    if kind is Kind.CUSTOMER_UNHAPPY and case is not None:
-        employee = queries.get_staff(session, payload["employee_id"])
-        return messages.customer_unhappy(case, employee.name if employee else "", policy)
-    return None
+
+# What each kind's payload holds, as stored (JSON, written by bot/deliveries.py);
+# each is read here, in one place.
+
+
+@dataclass(frozen=True)
+class RequestPayload:
+    """approval_request, approval_decided, fallback_offer: the approval request it is about."""
+
+    request_id: int
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> RequestPayload:
+        """Read it from a delivery row."""
+        return cls(request_id=delivery.payload["request_id"])
+
+
+@dataclass(frozen=True)
+class EscalatedPayload:
+    """escalated: the request that went further up, and who did not answer it (if known)."""
+
+    request_id: int
+    silent_id: int | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> EscalatedPayload:
+        """Read it from a delivery row."""
+        payload = delivery.payload
+        return cls(request_id=payload["request_id"], silent_id=payload.get("silent_id") or None)
+
+
+@dataclass(frozen=True)
+class CardUpdatePayload:
+    """card_update: the approval_request delivery whose sent card is updated."""
+
+    target_id: int
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> CardUpdatePayload:
+        """Read it from a delivery row."""
+        return cls(target_id=delivery.payload["target_id"])
+
+
+@dataclass(frozen=True)
+class FollowUpPayload:
+    """follow_up: which attempt at reaching the employee this is (1 on rows that do not say)."""
+
+    attempt: int
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> FollowUpPayload:
+        """Read it from a delivery row."""
+        return cls(attempt=delivery.payload.get("attempt", 1))
+
+
+@dataclass(frozen=True)
+class CustomerUnhappyPayload:
+    """customer_unhappy: the employee whose customer is still unhappy."""
+
+    employee_id: int
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> CustomerUnhappyPayload:
+        """Read it from a delivery row."""
+        return cls(employee_id=delivery.payload["employee_id"])
+
+
+@dataclass(frozen=True)
+class LessonPayload:
+    """lesson: the anonymised lesson, field by field (category, what_happened, outcome, ...)."""
+
+    lesson: dict[str, str]
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> LessonPayload:
+        """Read it from a delivery row."""
+        return cls(lesson=delivery.payload["lesson"])
+
+
+@dataclass(frozen=True)
+class DigestPayload:
+    """digest: the week covered (ISO times) and [category, severity, count] rows."""
+
+    since: str
+    until: str | None
+    counts: list[list[Any]]
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DigestPayload:
+        """Read it from a delivery row."""
+        payload = delivery.payload
+        return cls(since=payload["since"], until=payload.get("until"), counts=payload.get("counts", []))
+
+    def summary(self) -> dict[str, Any]:
+        """Return the summary `messages.weekly_digest` reads."""
+        return {"since": self.since, "until": self.until, "counts": self.counts}
+
+
+# One renderer per kind.
+
+
+def _approval_request(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The approval card for the approver; None once the request is no longer pending."""
+    request = _pending_request(session, RequestPayload.of(delivery).request_id)
+    if request is None:
+        return None
+    return request_card(session, request.id, policy=policy, viewer=_staff(session, delivery.recipient_id))
+
+
+def _card_update(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The approval card as it stands now, to replace a sent one; None if that card is gone."""
+    target = session.get(Delivery, CardUpdatePayload.of(delivery).target_id)
+    if target is None or target.kind != Kind.APPROVAL_REQUEST:
+        return None
+    viewer = _staff(session, target.recipient_id)
+    return request_card(session, RequestPayload.of(target).request_id, policy=policy, viewer=viewer)
+
+
+def _approval_decided(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """How the employee's request was decided; None if the request or its decision is gone."""
+    request_id = RequestPayload.of(delivery).request_id
+    request = queries.get_request(session, request_id)
+    decision = queries.get_decision(session, request_id)
+    if request is None or decision is None:
+        return None
+    offer = session.get(Offer, request.offer_id)
+    case = queries.get_case(session, request.case_id)
+    decider = queries.get_staff(session, decision.decided_by_id)
+    assert offer is not None and case is not None and decider is not None
+    return messages.approval_decided(case, offer, decision, decider, policy)
+
+
+def _lesson(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The anonymised lesson for the lessons channel; never None."""
+    return messages.lesson(LessonPayload.of(delivery).lesson, policy)
+
+
+def _digest(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The weekly counts of cases for the lessons channel; never None."""
+    return messages.weekly_digest(DigestPayload.of(delivery).summary(), policy)
+
+
+def _follow_up(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Ask the employee whether the customer confirmed the fix; None unless the case is still resolved."""
+    case = _case(session, delivery)
+    if case is None or case.status != CaseStatus.RESOLVED:
+        return None
+    zone = _zone(session, delivery.recipient_id, policy)
+    return messages.follow_up(case, FollowUpPayload.of(delivery).attempt, policy, zone)
+
+
+def _reminder(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Remind the owner of a case left open; None once the case is no longer open."""
+    case = _case(session, delivery)
+    if case is None or case.status != CaseStatus.OPEN:
+        return None
+    return messages.reminder(case, policy, _zone(session, delivery.recipient_id, policy))
+
+
+def _escalated(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Tell the employee their request went further up; None once it is decided (or the case is gone)."""
+    payload = EscalatedPayload.of(delivery)
+    case = _case(session, delivery)
+    request = _pending_request(session, payload.request_id)
+    if case is None or request is None:
+        return None
+    offer = session.get(Offer, request.offer_id)
+    approver = _staff(session, request.approver_id)
+    silent = _staff(session, payload.silent_id)
+    assert offer is not None
+    return messages.request_escalated(
+        case,
+        offer,
+        approver.name if approver else "the approvers",
+        silent.name if silent else "Nobody",
+        policy,
+    )
+
+
+def _fallback_offer(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Offer the employee options within their own authority; None once decided or with none to offer."""
+    from bot.escalations import fallback_options
+
+    case = _case(session, delivery)
+    request = _pending_request(session, RequestPayload.of(delivery).request_id)
+    if case is None or request is None:
+        return None
+    options = fallback_options(session, request, policy=policy, now=delivery.due_at)
+    return messages.fallback_offer(case, options[:3], policy) if options else None
+
+
+def _customer_unhappy(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Tell a manager (or the approvers) a customer is still unhappy; None if the case is gone."""
+    case = _case(session, delivery)
+    if case is None:
+        return None
+    employee = _staff(session, CustomerUnhappyPayload.of(delivery).employee_id)
+    return messages.customer_unhappy(case, employee.name if employee else "", policy)
+
+
+RENDERERS: dict[Kind, Renderer] = {
+    Kind.APPROVAL_REQUEST: _approval_request,
+    Kind.APPROVAL_DECIDED: _approval_decided,
+    Kind.CARD_UPDATE: _card_update,
+    Kind.LESSON: _lesson,
+    Kind.FOLLOW_UP: _follow_up,
+    Kind.REMINDER: _reminder,
+    Kind.CUSTOMER_UNHAPPY: _customer_unhappy,
+    Kind.ESCALATED: _escalated,
+    Kind.FALLBACK_OFFER: _fallback_offer,
+    Kind.DIGEST: _digest,
+}
+
+
+def _pending_request(session: Session, request_id: int) -> ApprovalRequest | None:
+    request = queries.get_request(session, request_id)
+    return request if request is not None and request.status == RequestStatus.PENDING else None
+
+
+def _case(session: Session, delivery: Delivery) -> Case | None:
+    return queries.get_case(session, delivery.case_id) if delivery.case_id else None
 
 
 def _staff(session: Session, staff_id: int | None) -> Staff | None:
@@ -94,5 +277,5 @@ def _staff(session: Session, staff_id: int | None) -> Staff | None:
 
 
 def _zone(session: Session, staff_id: int | None, policy: Policy) -> str | None:
-    staff = queries.get_staff(session, staff_id) if staff_id else None
+    staff = _staff(session, staff_id)
     return location_of(policy, staff.location).timezone if staff else None
