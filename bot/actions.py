@@ -1,15 +1,18 @@
-"""One entry point for every button and form, shared by Slack, Teams and the terminal."""
+"""One entry point for every button and form, shared by Slack, Teams and the terminal.
+
+`ROUTES` maps each action to the use case it reaches; `tests/test_routes.py`
+checks every action has one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
 from bot import approvals, cases, forms, lessons, messages, offers
-from bot.audit import record
 from bot.commands import (
     Actor,
     CancelCase,
@@ -21,20 +24,59 @@ from bot.commands import (
     ReopenCase,
     ResolveCase,
 )
-from bot.errors import Conflict, MendError
+from bot.errors import MendError
 from bot.follow_ups import FollowUpAnswer, answer_follow_up
 from bot.ports import Clock
 from bot.replies import ActionId, Form, Reply
-from bot.staff import get_headroom, resolve_actor
-from db import queries
-from db.models import Offer
+from bot.values import Target
 from policies.schema import Policy
 
-_FOLLOW_UP = {
-    ActionId.FOLLOW_UP_FIXED: FollowUpAnswer.FIXED,
-    ActionId.FOLLOW_UP_UNHAPPY: FollowUpAnswer.UNHAPPY,
-    ActionId.FOLLOW_UP_UNREACHABLE: FollowUpAnswer.UNREACHABLE,
-}
+_CASE_INPUTS = (
+    "customer_name",
+    "category",
+    "severity",
+    "description",
+    "customer_ref",
+    "customer_email",
+    "customer_phone",
+    "order_value",
+    "tier",
+)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A click or form submission: who pressed, what it is about, what they typed."""
+
+    actor: Actor
+    target: Target
+    inputs: Mapping[str, str]
+    request_key: str | None = None
+
+    @property
+    def case_id(self) -> int:
+        """Return the case pressed on."""
+        return _given(self.target.case_id)
+
+    @property
+    def request_id(self) -> int:
+        """Return the approval request pressed on."""
+        return _given(self.target.request_id)
+
+    def text(self, name: str) -> str:
+        """Return what was typed into input `name`, or an empty string."""
+        return self.inputs.get(name) or ""
+
+
+class Deps(TypedDict):
+    """What every use case is given: the unit of work, the policy and the clock."""
+
+    session: Session
+    policy: Policy
+    clock: Clock
+
+
+Route = Callable[[Press, Deps], Reply | Form]
 
 
 def handle(
@@ -53,137 +95,124 @@ def handle(
         action = ActionId(action)
     except ValueError:
         raise MendError(messages.bad_button()) from None
-    data = dict(inputs or {})
-    deps: dict[str, Any] = {"session": session, "policy": policy, "clock": clock}
-    if action is ActionId.OPEN_CASE:
-        fields = {
-            k: data.get(k)
-            for k in (
-                "customer_name",
-                "category",
-                "severity",
-                "description",
-                "customer_ref",
-                "customer_email",
-                "customer_phone",
-                "order_value",
-                "tier",
-            )
-        }
-        return cases.open_case(
-            OpenCase(actor=actor, request_key=request_key, **fields),  # type: ignore[arg-type]
-            **deps,
-        ).reply
-    if action is ActionId.SHOW_CASE:
-        return cases.show_case(actor, _id(value), **deps).reply
-    if action in (ActionId.GIVE_OPTION, ActionId.REQUEST_APPROVAL):
-        case_id, rank = _pair(value)
-        return offers.give_option(
-            GiveOption(
-                actor,
-                case_id,
-                rank,
-                request_key=request_key,
-                customer_waiting=data.get("customer_waiting") == "yes",
-            ),
-            **deps,
-        )
-    if action is ActionId.CHOOSE_AMOUNT:
-        case = cases.get_case_or_fail(session, _id(value))
-        staff = resolve_actor(session, actor, policy=policy, now=clock.now())
-        room = get_headroom(session, staff, policy=policy, now=clock.now(), case_id=case.id)
-        session.commit()
-        return forms.amount_form(case, policy, room.available)
-    if action is ActionId.GIVE_AMOUNT:
-        return offers.give_amount(
-            GiveAmount(
-                actor,
-                _id(value),
-                data.get("amount", ""),
-                data.get("type", ""),
-                data.get("label"),
-                request_key=request_key,
-            ),
-            **deps,
-        )
-    if action is ActionId.CUSTOMER_WAITING:
-        return mark_customer_waiting(actor, _id(value), **deps)
-    if action is ActionId.REVIEW_REQUEST:
-        return approvals.show_request(actor, _id(value), **deps)
-    if action is ActionId.APPROVE:
-        return approvals.decide_approval(DecideApproval(actor, _id(value), approve=True), **deps)
-    if action is ActionId.DENY:
-        card = approvals.request_card(session, _id(value), policy=policy)
-        return forms.deny_form(_id(value), card.fields[0].value if card.fields else "")
-    if action is ActionId.DENY_WITH_REASON:
-        return approvals.decide_approval(
-            DecideApproval(actor, _id(value), approve=False, reason=data.get("reason")), **deps
-        )
-    if action is ActionId.RESOLVE:
-        return forms.resolve_form(cases.get_case_or_fail(session, _id(value)))
-    if action is ActionId.RESOLVE_CASE:
-        return lessons.preview_lesson(
-            ResolveCase(
-                actor,
-                _id(value),
-                data.get("outcome", ""),
-                data.get("root_cause", ""),
-                data.get("lesson", ""),
-            ),
-            **deps,
-        )
-    if action is ActionId.POST_LESSON:
-        return lessons.post_lesson(PostLesson(actor, _id(value), data), **deps)
-    if action in (ActionId.REOPEN, ActionId.CANCEL):
-        case = cases.get_case_or_fail(session, _id(value))
-        return forms.reason_form(case, reopen=action is ActionId.REOPEN)
-    if action is ActionId.REOPEN_CASE:
-        return cases.reopen_case(ReopenCase(actor, _id(value), data.get("reason", "")), **deps).reply
-    if action is ActionId.CANCEL_CASE:
-        return cases.cancel_case(CancelCase(actor, _id(value), data.get("reason", "")), **deps)
-    case_id, attempt = _pair(value)
-    return answer_follow_up(actor, case_id, _FOLLOW_UP[action], attempt=attempt, **deps)
+    route = ROUTES.get(action)
+    if route is None:
+        raise LookupError(f"no route for action {action!r}: add one to bot.actions.ROUTES")
+    press = Press(actor, Target.decode(action, value), dict(inputs or {}), request_key)
+    return route(press, Deps(session=session, policy=policy, clock=clock))
 
 
-def mark_customer_waiting(
-    actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock
-) -> Reply:
-    """Mark that the customer is waiting: the approval request is escalated in minutes, not hours."""
-    now = clock.now()
-    staff = resolve_actor(session, actor, policy=policy, now=now)
-    case = cases.get_case_or_fail(session, case_id)
-    request = queries.get_pending_request(session, case.id)
-    if request is None:
-        raise Conflict(messages.no_pending_request(case))
-    minutes = policy.approvals.customer_waiting_timeout_minutes
-    request.customer_waiting = True
-    request.due_at = min(request.due_at, now + timedelta(minutes=minutes))
-    offer = session.get(Offer, request.offer_id)
-    record(
-        session,
-        action="customer_waiting",
-        at=now,
-        platform=actor.platform,
-        actor_id=staff.id,
-        case_id=case.id,
-        request_id=request.id,
-        offer_id=offer.id if offer else None,
-    )
-    session.commit()
-    return messages.customer_waiting_noted(case, minutes)
+def _open_case(p: Press, d: Deps) -> Reply:
+    fields = {name: p.inputs.get(name) for name in _CASE_INPUTS}
+    cmd = OpenCase(actor=p.actor, request_key=p.request_key, **fields)  # type: ignore[arg-type]
+    return cases.open_case(cmd, **d).reply
 
 
-def _id(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise MendError(messages.bad_button()) from None
+def _show_case(p: Press, d: Deps) -> Reply:
+    return cases.show_case(p.actor, p.case_id, **d).reply
 
 
-def _pair(value: str) -> tuple[int, int]:
-    """Return the two numbers a button value starts with (a third, if any, only tells renderings apart)."""
-    try:
-        first, second, *_ = value.split(":")
-        return int(first), int(second)
-    except (AttributeError, ValueError):
-        raise MendError(messages.bad_button()) from None
+def _give_option(p: Press, d: Deps) -> Reply:
+    waiting = p.inputs.get("customer_waiting") == "yes"
+    rank = _given(p.target.rank)
+    cmd = GiveOption(p.actor, p.case_id, rank, request_key=p.request_key, customer_waiting=waiting)
+    return offers.give_option(cmd, **d)
+
+
+def _choose_amount(p: Press, d: Deps) -> Form:
+    return offers.amount_form_for(p.actor, p.case_id, **d)
+
+
+def _give_amount(p: Press, d: Deps) -> Reply:
+    label = p.inputs.get("label")
+    cmd = GiveAmount(p.actor, p.case_id, p.text("amount"), p.text("type"), label, request_key=p.request_key)
+    return offers.give_amount(cmd, **d)
+
+
+def _mark_customer_waiting(p: Press, d: Deps) -> Reply:
+    return approvals.mark_customer_waiting(p.actor, p.case_id, **d)
+
+
+def _review_request(p: Press, d: Deps) -> Reply:
+    return approvals.show_request(p.actor, p.request_id, **d)
+
+
+def _approve(p: Press, d: Deps) -> Reply:
+    return approvals.decide_approval(DecideApproval(p.actor, p.request_id, approve=True), **d)
+
+
+def _ask_why_denied(p: Press, d: Deps) -> Form:
+    return approvals.deny_form_for(p.request_id, session=d["session"], policy=d["policy"])
+
+
+def _deny(p: Press, d: Deps) -> Reply:
+    cmd = DecideApproval(p.actor, p.request_id, approve=False, reason=p.inputs.get("reason"))
+    return approvals.decide_approval(cmd, **d)
+
+
+def _ask_how_resolved(p: Press, d: Deps) -> Form:
+    return forms.resolve_form(cases.get_case_or_fail(d["session"], p.case_id))
+
+
+def _preview_lesson(p: Press, d: Deps) -> Reply | Form:
+    cmd = ResolveCase(p.actor, p.case_id, p.text("outcome"), p.text("root_cause"), p.text("lesson"))
+    return lessons.preview_lesson(cmd, **d)
+
+
+def _post_lesson(p: Press, d: Deps) -> Reply | Form:
+    return lessons.post_lesson(PostLesson(p.actor, p.case_id, dict(p.inputs)), **d)
+
+
+def _ask_why_reopened(p: Press, d: Deps) -> Form:
+    return forms.reason_form(cases.get_case_or_fail(d["session"], p.case_id), reopen=True)
+
+
+def _reopen_case(p: Press, d: Deps) -> Reply:
+    return cases.reopen_case(ReopenCase(p.actor, p.case_id, p.text("reason")), **d).reply
+
+
+def _ask_why_cancelled(p: Press, d: Deps) -> Form:
+    return forms.reason_form(cases.get_case_or_fail(d["session"], p.case_id), reopen=False)
+
+
+def _cancel_case(p: Press, d: Deps) -> Reply:
+    return cases.cancel_case(CancelCase(p.actor, p.case_id, p.text("reason")), **d)
+
+
+def _answer_follow_up(answer: FollowUpAnswer) -> Route:
+    def route(p: Press, d: Deps) -> Reply:
+        return answer_follow_up(p.actor, p.case_id, answer, attempt=_given(p.target.attempt), **d)
+
+    return route
+
+
+ROUTES: dict[ActionId, Route] = {
+    ActionId.OPEN_CASE: _open_case,
+    ActionId.SHOW_CASE: _show_case,
+    ActionId.GIVE_OPTION: _give_option,
+    ActionId.REQUEST_APPROVAL: _give_option,
+    ActionId.CHOOSE_AMOUNT: _choose_amount,
+    ActionId.GIVE_AMOUNT: _give_amount,
+    ActionId.CUSTOMER_WAITING: _mark_customer_waiting,
+    ActionId.REVIEW_REQUEST: _review_request,
+    ActionId.APPROVE: _approve,
+    ActionId.DENY: _ask_why_denied,
+    ActionId.DENY_WITH_REASON: _deny,
+    ActionId.RESOLVE: _ask_how_resolved,
+    ActionId.RESOLVE_CASE: _preview_lesson,
+    ActionId.POST_LESSON: _post_lesson,
+    ActionId.REOPEN: _ask_why_reopened,
+    ActionId.REOPEN_CASE: _reopen_case,
+    ActionId.CANCEL: _ask_why_cancelled,
+    ActionId.CANCEL_CASE: _cancel_case,
+    ActionId.FOLLOW_UP_FIXED: _answer_follow_up(FollowUpAnswer.FIXED),
+    ActionId.FOLLOW_UP_UNHAPPY: _answer_follow_up(FollowUpAnswer.UNHAPPY),
+    ActionId.FOLLOW_UP_UNREACHABLE: _answer_follow_up(FollowUpAnswer.UNREACHABLE),
+}
+
+
+def _given(number: int | None) -> int:
+    """Return a number the value must hold for this action (Target.decode has checked it does)."""
+    if number is None:
+        raise MendError(messages.bad_button())
+    return number

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, messages
+from bot import deliveries, forms, messages
 from bot.audit import record
+from bot.cases import get_case_or_fail
 from bot.commands import Actor, DecideApproval
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.ports import Clock
 from bot.quiet_hours import zone_of
-from bot.replies import Reply
+from bot.replies import Form, Reply
 from bot.staff import effective_role, resolve_actor
 from db import queries
 from db.models import (
@@ -154,3 +157,41 @@ def request_card(session: Session, request_id: int, *, policy: Policy, viewer: S
         earlier_incidents=max(history, case.earlier_incidents),
         zone=zone_of(policy, viewer.location if viewer else None),
     )
+
+
+def deny_form_for(request_id: int, *, session: Session, policy: Policy) -> Form:
+    """Return the form that asks the approver why they deny a request, naming the offer."""
+    request = queries.get_request(session, request_id)
+    if request is None:
+        raise NotFound(messages.request_not_found(request_id))
+    offer = session.get(Offer, request.offer_id)
+    assert offer is not None
+    return forms.deny_form(request.id, messages.offer_summary(offer, policy))
+
+
+def mark_customer_waiting(
+    actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock
+) -> Reply:
+    """Mark that the customer is waiting: the approval request is escalated in minutes, not hours."""
+    now = clock.now()
+    staff = resolve_actor(session, actor, policy=policy, now=now)
+    case = get_case_or_fail(session, case_id)
+    request = queries.get_pending_request(session, case.id)
+    if request is None:
+        raise Conflict(messages.no_pending_request(case))
+    minutes = policy.approvals.customer_waiting_timeout_minutes
+    request.customer_waiting = True
+    request.due_at = min(request.due_at, now + timedelta(minutes=minutes))
+    offer = session.get(Offer, request.offer_id)
+    record(
+        session,
+        action="customer_waiting",
+        at=now,
+        platform=actor.platform,
+        actor_id=staff.id,
+        case_id=case.id,
+        request_id=request.id,
+        offer_id=offer.id if offer else None,
+    )
+    session.commit()
+    return messages.customer_waiting_noted(case, minutes)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.replies import ActionId, Choice, Field, Form, Input, InputKind
+from bot.values import Target
 from db.models import Case
 from policies.money import format_money
 from policies.schema import OptionType, Policy, Severity
@@ -152,7 +153,7 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
     return Form(
         title=f"Other amount for {case.ref}",
         action=ActionId.GIVE_AMOUNT,
-        value=str(case.id),
+        value=Target(case_id=case.id).encode(),
         submit_label="Give or ask approval",
         intro=(
             f"Up to {format_money(available, policy.currency)} is within your authority; "
@@ -181,7 +182,7 @@ def deny_form(request_id: int, summary: str) -> Form:
     return Form(
         title="Deny the request",
         action=ActionId.DENY_WITH_REASON,
-        value=str(request_id),
+        value=Target(request_id=request_id).encode(),
         submit_label="Deny",
         fields=(Field("Request", summary),),
         inputs=(
@@ -201,7 +202,7 @@ def resolve_form(case: Case) -> Form:
     return Form(
         title=f"Resolve {case.ref}",
         action=ActionId.RESOLVE_CASE,
-        value=str(case.id),
+        value=Target(case_id=case.id).encode(),
         submit_label="Check the lesson",
         intro="Next you see the lesson exactly as the team will read it, before it is posted.",
         inputs=(
@@ -223,7 +224,7 @@ def lesson_form(
     return Form(
         title="Check the lesson",
         action=ActionId.POST_LESSON,
-        value=str(case.id),
+        value=Target(case_id=case.id).encode(),
         submit_label="Post lesson",
         intro=messages.lesson_check_intro(removed_more),
         fields=tuple(facts),
@@ -244,7 +245,7 @@ def reason_form(case: Case, *, reopen: bool) -> Form:
     return Form(
         title=f"{'Reopen' if reopen else 'Cancel'} {case.ref}",
         action=ActionId.REOPEN_CASE if reopen else ActionId.CANCEL_CASE,
-        value=str(case.id),
+        value=Target(case_id=case.id).encode(),
         submit_label="Reopen" if reopen else "Cancel case",
         inputs=(Input("reason", "Reason", InputKind.LONG_TEXT, max_length=2000),),
     )

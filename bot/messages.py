@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.quiet_hours import zone_of
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
+from bot.values import Target
 from db.models import CASE_REF_OFFSET, ApprovalDecision, ApprovalRequest, Case, Offer, Staff
 from policies.money import format_money
 from policies.rules import Headroom, Suggestion
@@ -287,7 +288,7 @@ def case_card(
                 ActionId.GIVE_OPTION if o.within_authority else ActionId.REQUEST_APPROVAL,
                 # The number of offers so far makes a click on a later rendering of this card
                 # (after a reopen, say) a new request, while a double click stays one.
-                f"{case.id}:{o.rank}:{len(offers)}",
+                Target(case_id=case.id, rank=o.rank, rendering=str(len(offers))).encode(),
                 Style.PRIMARY if o.rank == 1 else Style.DEFAULT,
             )
             if (is_open and pending is None) or (is_open and o.within_authority)
@@ -298,14 +299,15 @@ def case_card(
     buttons: tuple[Button, ...] = ()
     if is_open:
         buttons = (
-            Button("Other amount", ActionId.CHOOSE_AMOUNT, str(case.id)),
-            Button("Resolve", ActionId.RESOLVE, str(case.id), Style.PRIMARY),
-            Button("Cancel case", ActionId.CANCEL, str(case.id), Style.DANGER),
+            Button("Other amount", ActionId.CHOOSE_AMOUNT, Target(case_id=case.id).encode()),
+            Button("Resolve", ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),
+            Button("Cancel case", ActionId.CANCEL, Target(case_id=case.id).encode(), Style.DANGER),
         )
     elif case.status in ("resolved", "recovered"):
-        buttons = (Button("Reopen", ActionId.REOPEN, str(case.id)),)
+        buttons = (Button("Reopen", ActionId.REOPEN, Target(case_id=case.id).encode()),)
     return Reply(
         title=f"{case.ref} · {category} · {case.severity}",
+        case_id=case.id,
         text=f"Say this:\n{suggestion.apology}\n{suggestion.fix}",
         fields=tuple(fields),
         items=items if is_open else (),
@@ -319,9 +321,10 @@ def offer_granted(case: Case, offer: Offer, room: Headroom, policy: Policy) -> R
     amount = f" ({money(offer.amount, policy)})" if offer.amount else ""
     return Reply(
         title=f"{case.ref}: {offer.label}{amount} given",
+        case_id=case.id,
         text="Tell the customer now. When it is sorted, resolve the case so the team learns from it.",
         fields=(Field("Your authority left", authority_line(room, policy)),),
-        buttons=(Button("Resolve", ActionId.RESOLVE, str(case.id), Style.PRIMARY),),
+        buttons=(Button("Resolve", ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),),
         tone=Tone.SUCCESS,
     )
 
@@ -342,13 +345,19 @@ def approval_requested(case: Case, offer: Offer, approver: Staff | None, why: st
     who = approver.name if approver else "the approvers"
     return Reply(
         title=f"{case.ref}: {offer.label} ({money(offer.amount, policy)}) sent to {who} for approval",
+        case_id=case.id,
         text=(
             f"It is {why}. You will hear as soon as {who} decides. Meanwhile apologise and "
             "tell the customer what you are doing; if they are waiting, say so."
         ),
-        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, str(case.id)),),
+        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),),
         tone=Tone.WARNING,
     )
+
+
+def offer_summary(offer: Offer, policy: Policy) -> str:
+    """Name an offer and its amount in a few words."""
+    return f"{offer.label}: {money(offer.amount, policy)}"
 
 
 def request_card(
@@ -366,7 +375,7 @@ def request_card(
     """Return the approver's card: the case, the amount, the employee's limit, and the decision."""
     requester = people.get(request.requested_by_id, "someone")
     fields = [
-        Field("Offer", f"{offer.label}: {money(offer.amount, policy)}"),
+        Field("Offer", offer_summary(offer, policy)),
         Field("Customer", f"{case.customer_name} ({case.tier}), {earlier_incidents} earlier incidents"),
         Field("What happened", case.description[:500]),
     ]
@@ -397,6 +406,7 @@ def request_card(
             verdict += f": {decision.reason}"
         return Reply(
             title=f"{case.ref} · {category}: {decision.outcome}",
+            case_id=case.id,
             text=verdict,
             fields=tuple(fields),
             tone=Tone.SUCCESS if decision.outcome == "approved" else Tone.WARNING,
@@ -404,6 +414,7 @@ def request_card(
     if request.status == "withdrawn":
         return Reply(
             title=f"{case.ref} · {category}: withdrawn",
+            case_id=case.id,
             text="The case was cancelled; nothing to decide.",
             fields=tuple(fields),
         )
@@ -412,8 +423,8 @@ def request_card(
         text=f"{requester} asks you to approve this over-limit compensation.",
         fields=tuple(fields),
         buttons=(
-            Button("Approve", ActionId.APPROVE, str(request.id), Style.PRIMARY),
-            Button("Deny", ActionId.DENY, str(request.id), Style.DANGER),
+            Button("Approve", ActionId.APPROVE, Target(request_id=request.id).encode(), Style.PRIMARY),
+            Button("Deny", ActionId.DENY, Target(request_id=request.id).encode(), Style.DANGER),
         ),
         tone=Tone.WARNING,
     )
@@ -427,14 +438,16 @@ def approval_decided(
     if decision.outcome == "approved":
         return Reply(
             title=f"{case.ref}: {decider.name} approved {offer.label} ({amount})",
+            case_id=case.id,
             text="Tell the customer now. When it is sorted, resolve the case.",
-            buttons=(Button("Resolve", ActionId.RESOLVE, str(case.id), Style.PRIMARY),),
+            buttons=(Button("Resolve", ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),),
             tone=Tone.SUCCESS,
         )
     return Reply(
         title=f"{case.ref}: {decider.name} denied {offer.label} ({amount})",
+        case_id=case.id,
         text=f"Reason: {decision.reason}\nOffer something within your authority instead.",
-        buttons=(Button("Show options", ActionId.SHOW_CASE, str(case.id)),),
+        buttons=(Button("Show options", ActionId.SHOW_CASE, Target(case_id=case.id).encode()),),
         tone=Tone.WARNING,
     )
 
@@ -444,11 +457,12 @@ def case_resolved(case: Case, policy: Policy) -> Reply:
     hours = policy.follow_up.after_hours[Severity(case.severity)]
     return Reply(
         title=f"{case.ref} resolved",
+        case_id=case.id,
         text=(
             f"Thank you. The lesson goes to the team without the customer's details, and in "
             f"{hours} hours Mend will ask you whether the customer confirmed it is fixed."
         ),
-        buttons=(Button("Reopen", ActionId.REOPEN, str(case.id)),),
+        buttons=(Button("Reopen", ActionId.REOPEN, Target(case_id=case.id).encode()),),
         tone=Tone.SUCCESS,
     )
 
@@ -457,6 +471,7 @@ def customer_waiting_noted(case: Case, minutes: int) -> Reply:
     """Confirm the approver was told the customer is waiting."""
     return Reply(
         title=f"{case.ref}: marked as customer waiting",
+        case_id=case.id,
         text=(
             f"If nobody decides within {minutes} minutes it goes further up, and you will be "
             "offered the best option within your own authority so the customer never leaves with nothing."
@@ -477,7 +492,7 @@ def bad_button() -> str:
 
 def case_cancelled(case: Case) -> Reply:
     """Confirm a case was cancelled."""
-    return Reply(title=f"{case.ref} cancelled", text="Nothing more will be sent about it.")
+    return Reply(title=f"{case.ref} cancelled", text="Nothing more will be sent about it.", case_id=case.id)
 
 
 def offers_summary(offers: Sequence[Offer], policy: Policy) -> str:
@@ -519,9 +534,10 @@ def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
 
 def follow_up(case: Case, attempt: int, policy: Policy, zone: str | None = None) -> Reply:
     """Ask the employee whether the customer confirmed the fix."""
-    value = f"{case.id}:{attempt}"
+    value = Target(case_id=case.id, attempt=attempt).encode()
     return Reply(
         title=f"{case.ref}: did {case.customer_name} confirm it is fixed?",
+        case_id=case.id,
         text=f"You resolved this on {when(case.resolved_at, zone)}: {case.outcome or ''}",
         buttons=(
             Button("Yes, fixed", ActionId.FOLLOW_UP_FIXED, value, Style.PRIMARY),
@@ -536,23 +552,27 @@ def follow_up_recorded(case: Case, answer: str, attempt: int, policy: Policy) ->
     if answer == "fixed":
         return Reply(
             title=f"{case.ref} recovered",
+            case_id=case.id,
             text="The customer confirmed it is fixed. Well done.",
             tone=Tone.SUCCESS,
         )
     if answer == "unhappy":
         return Reply(
             title=f"{case.ref} reopened",
+            case_id=case.id,
             text="Your manager has been told. Choose what to offer next.",
-            buttons=(Button("Show options", ActionId.SHOW_CASE, str(case.id)),),
+            buttons=(Button("Show options", ActionId.SHOW_CASE, Target(case_id=case.id).encode()),),
             tone=Tone.WARNING,
         )
     if attempt < policy.follow_up.max_attempts:
         return Reply(
             title=f"{case.ref}: Mend will ask again",
+            case_id=case.id,
             text=f"In {policy.follow_up.unreachable_retry_hours} hours.",
         )
     return Reply(
         title=f"{case.ref}: no more follow-ups",
+        case_id=case.id,
         text=f"The customer could not be reached after {attempt} tries; the case stays resolved.",
     )
 
@@ -566,13 +586,14 @@ def reminder(case: Case, policy: Policy, zone: str | None = None) -> Reply:
     """Remind an owner of a case left open."""
     return Reply(
         title=f"{case.ref} is still open",
+        case_id=case.id,
         text=(
             f"Opened {when(case.created_at, zone)} for {case.customer_name}. "
             "Resolve it, or cancel it if it was opened by mistake."
         ),
         buttons=(
-            Button("Resolve", ActionId.RESOLVE, str(case.id), Style.PRIMARY),
-            Button("Cancel case", ActionId.CANCEL, str(case.id), Style.DANGER),
+            Button("Resolve", ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),
+            Button("Cancel case", ActionId.CANCEL, Target(case_id=case.id).encode(), Style.DANGER),
         ),
     )
 
@@ -581,6 +602,7 @@ def customer_unhappy(case: Case, employee: str, policy: Policy) -> Reply:
     """Tell a manager that a customer is still unhappy after a recovery."""
     return Reply(
         title=f"{case.ref}: customer still unhappy",
+        case_id=case.id,
         text=f"{employee} followed up and {case.customer_name} is not satisfied; the case is open again.",
         fields=(
             Field("What happened", case.description[:500]),
@@ -622,7 +644,7 @@ def my_cases(
         Item(
             title=f"{c.ref} · {c.customer_name} · {c.category}",
             detail=when(c.created_at, zone),
-            button=Button("Open", ActionId.SHOW_CASE, str(c.id)),
+            button=Button("Open", ActionId.SHOW_CASE, Target(case_id=c.id).encode()),
         )
         for c in cases
     ]
@@ -630,7 +652,7 @@ def my_cases(
         Item(
             title=f"Approval {r.id} for {ref(r.case_id)}",
             detail=f"waiting since {when(r.created_at, zone)}",
-            button=Button("Review", ActionId.REVIEW_REQUEST, str(r.id), Style.PRIMARY),
+            button=Button("Review", ActionId.REVIEW_REQUEST, Target(request_id=r.id).encode(), Style.PRIMARY),
         )
         for r in waiting
     ]
@@ -683,12 +705,13 @@ def request_escalated(case: Case, offer: Offer, approver: str, silent: str, poli
     """Tell the employee their approval request went further up because nobody answered in time."""
     return Reply(
         title=f"{case.ref}: request escalated to {approver}",
+        case_id=case.id,
         text=(
             f"{silent} did not answer in time, so {offer.label} ({money(offer.amount, policy)}) "
             f"now waits on {approver}. Whoever decides first, you will hear at once."
         ),
         tone=Tone.WARNING,
-        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, str(case.id)),),
+        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),),
     )
 
 
@@ -698,12 +721,18 @@ def fallback_offer(case: Case, options: Sequence[Any], policy: Policy) -> Reply:
         Item(
             title=f"{option.label}: {money(option.amount, policy)}",
             detail="within your own limit",
-            button=Button("Give this now", ActionId.GIVE_OPTION, f"{case.id}:{option.rank}", Style.PRIMARY),
+            button=Button(
+                "Give this now",
+                ActionId.GIVE_OPTION,
+                Target(case_id=case.id, rank=option.rank).encode(),
+                Style.PRIMARY,
+            ),
         )
         for option in options
     )
     return Reply(
         title=f"{case.ref}: no approver has answered yet",
+        case_id=case.id,
         text=(
             "Your customer is waiting and nobody with the authority has decided. So they do not leave "
             "with nothing, you may give this now on your own authority. The request stays open: "
@@ -722,11 +751,17 @@ def weekly_digest(summary: dict[str, Any], policy: Policy) -> Reply:
         Field(f"{category_label(category, policy)} · {severity}", str(n)) for category, severity, n in rows
     )
     return Reply(
-        title=f"Service recovery, week of {summary['since'][:10]}",
+        # Day and month only: a full date reads as a date of birth to the channel's redactor.
+        title=f"Service recovery, week of {_day_month(summary['since'][:10])}",
         text=f"{total} case(s) opened in the past week." if total else "No cases opened in the past week.",
         fields=fields,
         note="Counts only; no customer details.",
     )
+
+
+def _day_month(iso_day: str) -> str:
+    day = date.fromisoformat(iso_day)
+    return f"{day.day} {day:%B}"
 
 
 def recover_help(command: str = "/recover") -> Reply:

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, messages
+from bot import deliveries, forms, messages
 from bot.audit import record
 from bot.cases import get_case_or_fail, suggestion_for
 from bot.commands import Actor, GiveAmount, GiveOption
 from bot.errors import Conflict, InvalidInput, NotAllowed
 from bot.ports import Clock
-from bot.replies import Reply
+from bot.replies import Form, Reply
 from bot.staff import effective_role, get_headroom, management_chain, resolve_actor
 from db import queries
 from db.models import ApprovalRequest, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
@@ -44,6 +44,16 @@ def give_option(cmd: GiveOption, *, session: Session, policy: Policy, clock: Clo
         policy=policy,
         now=now,
     )
+
+
+def amount_form_for(actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock) -> Form:
+    """Return the form for another amount, saying how much is within the employee's authority."""
+    now = clock.now()
+    case = get_case_or_fail(session, case_id)
+    staff = resolve_actor(session, actor, policy=policy, now=now)
+    room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
+    session.commit()
+    return forms.amount_form(case, policy, room.available)
 
 
 def give_amount(cmd: GiveAmount, *, session: Session, policy: Policy, clock: Clock) -> Reply:

@@ -93,6 +93,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     tone: Tone = Tone.INFO
     note: str = ""
+    case_id: int | None = None  # the case this card is about, if it is about one
 
 
 class InputKind(StrEnum):

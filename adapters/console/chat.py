@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from adapters.console.render import COMMANDS, render
+from adapters.console.render import COMMANDS, TARGET_FIELDS, render
 from adapters.main import Runtime
 from bot import actions, cases, dispatcher, forms, staff
 from bot.commands import Actor
 from bot.errors import MendError
 from bot.ports import Clock, Recipient
 from bot.replies import Form, InputKind, Reply
+from bot.values import Target
 from db.models import Platform
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ class ChatSession:
 
     def _value(self, params: tuple[str, ...], args: list[str]) -> str:
         args = list(args)
-        parts = []
+        numbers: dict[str, int] = {}
         for param in params:
             if param == "case":
                 if args and args[0].upper().startswith("R"):
@@ -172,12 +173,12 @@ class ChatSession:
                 else:
                     raise MendError("Say which case, for example R-1001.")
                 self.last_case = case_id
-                parts.append(str(case_id))
+                numbers[TARGET_FIELDS[param]] = case_id
             else:
-                if not args:
+                if not args or not args[0].isdigit():
                     raise MendError(f"Say which {param}: a number.")
-                parts.append(args.pop(0))
-        return ":".join(parts)
+                numbers[TARGET_FIELDS[param]] = int(args.pop(0))
+        return Target(**numbers).encode()
 
     def press(self, action: str, value: str, inputs: dict[str, str] | None = None) -> None:
         """Press a button (or submit a form) and show what comes back."""
@@ -256,9 +257,8 @@ class ChatSession:
     def show(self, reply: Reply) -> None:
         """Print a reply, remembering the case it is about."""
         self.say(render(reply))
-        ref = reply.title.split(" ", 1)[0].split(":")[0]
-        if ref.startswith("R-"):
-            self.last_case = cases.parse_case_ref(ref)
+        if reply.case_id is not None:
+            self.last_case = reply.case_id
 
     def dispatch(self) -> None:
         """Send what the outbox holds that is due now, as the server's dispatcher would."""

@@ -7,13 +7,14 @@ import textwrap
 from dataclasses import replace
 
 from bot.replies import ActionId, Button, Field, Reply, Tone
+from bot.values import Target
 from db.models import CASE_REF_OFFSET
 
 # C0 and C1 controls but newline and tab, and the bidi controls that reorder a line.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MARK = {Tone.INFO: "•", Tone.SUCCESS: "✔", Tone.WARNING: "!", Tone.ERROR: "✗"}
 
-# Each command of the terminal and the action it presses; "case" takes R-1042.
+# Each command of the terminal, the action it presses and the words it takes; "case" takes R-1042.
 COMMANDS: dict[str, tuple[ActionId, tuple[str, ...]]] = {
     "case": (ActionId.SHOW_CASE, ("case",)),
     "give": (ActionId.GIVE_OPTION, ("case", "option")),
@@ -29,6 +30,8 @@ COMMANDS: dict[str, tuple[ActionId, tuple[str, ...]]] = {
     "unhappy": (ActionId.FOLLOW_UP_UNHAPPY, ("case", "attempt")),
     "unreachable": (ActionId.FOLLOW_UP_UNREACHABLE, ("case", "attempt")),
 }
+# The part of a button's Target each word of a command gives.
+TARGET_FIELDS = {"case": "case_id", "option": "rank", "request": "request_id", "attempt": "attempt"}
 _BY_ACTION = {action: name for name, (action, _) in COMMANDS.items()}
 _BY_ACTION[ActionId.REQUEST_APPROVAL] = "give"
 
@@ -36,10 +39,11 @@ _BY_ACTION[ActionId.REQUEST_APPROVAL] = "give"
 def command_for(button: Button) -> str:
     """Return the terminal command that presses `button`."""
     name = _BY_ACTION[button.action]
-    parts = button.value.split(":")
-    args = [f"R-{int(parts[0]) + CASE_REF_OFFSET}" if COMMANDS[name][1][0] == "case" else parts[0]]
-    args += parts[1:]
-    return f"/{name} {' '.join(args)}"
+    target = Target.decode(button.action, button.value)
+    args = [getattr(target, TARGET_FIELDS[word]) for word in COMMANDS[name][1]]
+    if COMMANDS[name][1][0] == "case":
+        args[0] = f"R-{args[0] + CASE_REF_OFFSET}"
+    return f"/{name} {' '.join(str(arg) for arg in args)}"
 
 
 def inert(text: str) -> str:

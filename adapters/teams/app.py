@@ -42,6 +42,7 @@ from bot import actions, deliveries, forms, messages, staff
 from bot.errors import MendError
 from bot.ports import Notifier
 from bot.replies import ActionId, Form, Reply
+from bot.values import Target
 from db import queries
 from db.models import Offer
 
@@ -244,7 +245,9 @@ class TeamsBot:
     def _remember_request_card(self, press: translate.Press, key: str, where: dict[str, Any]) -> None:
         """Record the employee's 'sent for approval' card, so the decision updates it in place."""
         rt = self.runtime
-        case_id = int(press.value.split(":")[0])
+        case_id = Target.decode(press.action, press.value).case_id
+        if case_id is None:
+            return
         with rt.sessions() as session:
             request = queries.get_pending_request(session, case_id)
             offer = session.get(Offer, request.offer_id) if request else None
