@@ -7,6 +7,7 @@ import threading
 import time
 
 from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from db.models import AuditEvent
 from tests.slack.conftest import SlackUser, load_staff, shown_inputs, slack_server, updated_view, wait_for
@@ -49,7 +50,8 @@ async def _once(make_runtime):
         (reason,) = await wait_for(lambda: [c for c in api.of("views.open") if "mend_reopen_case" in c.text])
 
         # Alice submits the reason from another workspace of her organisation, and just as her
-        # use case commits, another writer (a dispatcher pass, say) takes the database for a moment.
+        # use case commits, another writer (a dispatcher pass, say) takes the database for a moment
+        # (any Session: on PostgreSQL a linked person's use case runs in the loop's own sessions).
         elsewhere = SlackUser(endpoint, api, "UALICE", "alice", team="T0OTHER")
         started = threading.Event()
 
@@ -67,10 +69,10 @@ async def _once(make_runtime):
             threading.Thread(target=hold, daemon=True).start()
             started.wait(2)
 
-        event.listen(runtime.sessions, "after_commit", hold_the_writer)
+        event.listen(Session, "after_commit", hold_the_writer)
         assert await elsewhere.submit(reason.answer["view"], reason="Customer called back") == (200, "")
         await asyncio.sleep(0.5)
-        event.remove(runtime.sessions, "after_commit", hold_the_writer)
+        event.remove(Session, "after_commit", hold_the_writer)
         assert started.is_set()
 
         with runtime.sessions() as session:
