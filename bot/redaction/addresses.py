@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.redaction.text import Kind, Span
+from bot.redaction.text import ABBREVIATIONS, Kind, Span
 
 # A capitalised word, not an all-capitals one (IBAN, SSN).
 _CAP = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ][\w'’-]*"
@@ -115,27 +115,6 @@ _UNITS = frozenset(
         "floor",
     ]
 )
-_ABBREVIATED = frozenset(
-    [
-        "st",
-        "str",
-        "apt",
-        "ave",
-        "av",
-        "avda",
-        "rd",
-        "dr",
-        "no",
-        "nr",
-        "c",
-        "ctra",
-        "pza",
-        "bd",
-        "blvd",
-        "ln",
-        "ste",
-    ]
-)
 _MILITARY = frozenset(["psc", "apo", "fpo", "dpo", "usns", "uss", "usnv", "uscgc"])
 _WIDEN_TOKENS = 8
 _WIDEN_COMMAS = 2
@@ -178,10 +157,10 @@ def _widen(text: str, tokens: list[tuple[int, int, str]], index: int, step: int)
             commas += 1
             if commas > _WIDEN_COMMAS:
                 break
-        elif word == "." and step < 0 and i > 0 and tokens[i - 1][2].lower() in _ABBREVIATED:
+        elif word == "." and step < 0 and i > 0 and tokens[i - 1][2].lower() in ABBREVIATIONS:
             pass
         elif (
-            (word == "." and step > 0 and tokens[i - 1][2].lower() in _ABBREVIATED)
+            (word == "." and step > 0 and tokens[i - 1][2].lower() in ABBREVIATIONS)
             or word == "#"
             or _is_part(word)
         ):

@@ -61,6 +61,7 @@ _TITLES = frozenset(
         "univ.prof",
     ]
 )
+_TITLE_BEFORE = re.compile(r"(?i)\b(?:" + "|".join(map(re.escape, sorted(_TITLES))) + r")\.?\s+$")
 _CUES = re.compile(
     r"(?i)\b(?:husband|wife|partner|son|daughter|mother|mom|mum|father|dad|brother|sister|friend"
     r"|neighbou?r|colleague|boss|named|called|nurse|doctor|carer|landlord|tenant|fiancée?|aunt|uncle"
@@ -109,7 +110,7 @@ def _judge(text: str, words: list[tuple[int, str]]) -> Iterator[Span]:
     if titled:
         words = words[1:]
     before = text[max(0, words[0][0] - 30) : words[0][0]] if words else ""
-    titled = titled or bool(re.search(r"(?i)\b(?:" + "|".join(_TITLES) + r")\.?\s+$", before))
+    titled = titled or bool(_TITLE_BEFORE.search(before))
     cued = bool(_CUES.search(before))
     last_start, last = words[-1] if words else (0, "")
     acts = bool(_AFTER.match(text[last_start + len(last.rstrip(".")) :])) or bool(re.search(r"['’]s$", last))

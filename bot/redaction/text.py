@@ -65,8 +65,8 @@ def fold(text: str) -> str:
 
 WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$|\n\s*$|^\s*$")
-# A full stop after these does not end a sentence.
-_ABBREVIATIONS = frozenset(
+# A full stop after these does not end a sentence (nor an address).
+ABBREVIATIONS = frozenset(
     [
         "mr",
         "mrs",
@@ -83,6 +83,11 @@ _ABBREVIATIONS = frozenset(
         "blvd",
         "ln",
         "no",
+        "c",
+        "ctra",
+        "pza",
+        "bd",
+        "ste",
         "nr",
         "sr",
         "sra",
@@ -110,6 +115,6 @@ def starts_sentence(text: str, start: int) -> bool:
     stripped = before.rstrip()
     if stripped.endswith("."):
         last = re.search(r"([\w.]+)\.$", stripped)
-        if last and fold(last.group(1)) in _ABBREVIATIONS:
+        if last and fold(last.group(1)) in ABBREVIATIONS:
             return False
     return True
