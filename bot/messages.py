@@ -683,7 +683,7 @@ def who_am_i(staff: Staff, manager: Staff | None, room: Headroom, policy: Policy
 
 def error(message: str, *, field: str | None = None) -> Reply:
     """Return an error reply for a person to act on."""
-    return Reply(title="That did not work", text=message, tone=Tone.ERROR)
+    return Reply(title="That did not work", text=message, tone=Tone.ERROR, error_field=field)
 
 
 def unexpected(correlation_id: str) -> Reply:

@@ -94,6 +94,7 @@ class Reply:
     tone: Tone = Tone.INFO
     note: str = ""
     case_id: int | None = None  # the case this card is about, if it is about one
+    error_field: str | None = None  # for an error: the form field it is about, if one
 
 
 class InputKind(StrEnum):
