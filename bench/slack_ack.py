@@ -1,25 +1,44 @@
-"""How fast Mend answers Slack, against a bare Bolt app that only acks, on the same machine.
+"""How fast Mend answers Slack, against a bare Bolt app and the app a team would write instead.
 
 Starts every server first, each as its own processes with its own local stand-in for
-Slack's Web API: a bare slack-bolt aiohttp app, `mend serve` on SQLite and `mend
-serve` on PostgreSQL (unless --skip-postgres). Each server gets the same one-second
-warm-up, which is not counted. Then, in `--rounds` interleaved rounds (the order
-reversed every other round), each server is driven for seconds/rounds with signed
-/recover commands from `--concurrency` connections, then each for seconds/rounds with
-case-form submissions, so drift on a shared, noisy machine falls on all of them alike.
-It prints, per server, throughput, p50 and p99 of the /recover ack and of the
-case-open round trip (view_submission -> response, including Mend's database write)
-over all rounds, each as a ratio to the bare app, and the Web API calls the server
-made (views.open, chat.postMessage) next to the acks and case opens it answered,
-warm-up included: Mend acks first and calls views.open after, so this shows the work
-behind each ack was done. On Linux each line also gives the CPU time the server's
-processes used per answered request, and how many cores they kept busy: a figure
-that drifts less than throughput on a shared machine, and that shows whether a
-server was limited by its CPU (about 1 core per process) or by something else.
+Slack's Web API:
 
-`--workers N` runs `mend serve --workers N` on PostgreSQL and the bare app as N
-processes on one port (SO_REUSEPORT), like for like; SQLite is served from one
-process whatever N is.
+- the bare app: a slack-bolt aiohttp app that only acks, the floor of any Bolt app;
+- the equivalent app (bench/slack_equivalent.py): what a team would write instead of Mend
+  with the same libraries, at equal work: Bolt on aiohttp like the bare app, /recover acks
+  and opens a modal the size of Mend's case modal with views.open; a case-form submission
+  checks the fields, writes the case and one audit row to its own SQLite file (WAL) in one
+  transaction, acks (closing the modal), then posts a suggestion with chat.postMessage. It
+  keeps the libraries' defaults (an HTTP session per Web API call, the standard JSON
+  encoder), which Mend tunes;
+- `mend serve` on SQLite, and `mend serve` on PostgreSQL (unless --skip-postgres).
+
+Each server gets the same one-second warm-up, which is not counted. Then, in `--rounds`
+interleaved rounds (the order reversed every other round), each server is driven for
+seconds/rounds with signed /recover commands from `--concurrency` connections, then each
+for seconds/rounds with case-form submissions, so drift on a shared, noisy machine falls
+on all of them alike.
+
+It prints, per server, throughput, p50 and p99 of the /recover ack and of the case-open
+round trip (view_submission -> response, including the database write) over all rounds,
+throughput as a ratio to the equivalent app and to the bare app, and the Web API calls the
+server made (views.open, chat.postMessage, with their mean size) next to the acks and case
+opens it answered, warm-up included: Mend and the equivalent app ack first and call
+views.open after, so this shows the work behind each ack was done. For the equivalent app
+it also counts the case and audit rows in its database. On Linux each line also gives the
+CPU time the server's processes used per answered request, and how many cores they kept
+busy: a figure that drifts less than throughput on a shared machine, and that shows
+whether a server was limited by its CPU (about 1 core per process) or by something else.
+
+It ends with every server's ratios to the equivalent app (and, in brackets, to the bare
+app): throughput above 1x is faster, p99 and CPU per request above 1x are slower or
+costlier. The comparison at equal work is Mend against the equivalent app, the case open
+above all on SQLite, where both write to SQLite; the bare app does no work behind its acks,
+so its ratios are a ceiling, not a target.
+
+`--workers N` runs `mend serve --workers N` on PostgreSQL, and the bare and equivalent apps
+as N processes on one port each (SO_REUSEPORT; the equivalent's share one SQLite file), like
+for like; Mend on SQLite is served from one process whatever N is.
 
     .venv/bin/python bench/slack_ack.py [--seconds 10] [--concurrency 16] [--rounds 5]
         [--workers 1] [--skip-postgres]
@@ -33,6 +52,7 @@ import itertools
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,11 +61,12 @@ import time
 import urllib.parse
 import uuid
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT = Path(__file__).resolve().with_name("slack_equivalent.py")
 SECRET = "bench-signing-secret"
 TEAM = "TBENCH"
 POSTGRES_URL = os.environ.get("MEND_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -63,22 +84,24 @@ def _free_port() -> int:
 
 
 def run_mock_api(port: int) -> None:
-    """Answer every Web API method like Slack would, quickly; GET /counts says how often each was called."""
+    """Answer every Web API method like Slack would, quickly; GET /counts: calls and bytes sent, by method."""
     from aiohttp import web
 
     counter = itertools.count(1)
     calls: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()  # bytes received, by the same names
 
     async def method(request: web.Request) -> web.Response:
         name = request.match_info["method"]
         body = await request.read() if request.can_read_body else b""
         n = next(counter)
+        counted = name
         if name == "chat.postMessage":
             channel = _channel(body)
             # A person (a DM, what a case open sends) or a channel (the scheduler's own posts).
-            calls[name if channel[:1] in ("U", "D") else f"{name} to #{channel}"] += 1
-        else:
-            calls[name] += 1
+            counted = name if channel[:1] in ("U", "D") else f"{name} to #{channel}"
+        calls[counted] += 1
+        sizes[counted] += len(body)
         if name == "auth.test":
             return web.json_response({"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": TEAM})
         if name.startswith("views."):
@@ -88,7 +111,7 @@ def run_mock_api(port: int) -> None:
         return web.json_response({"ok": True, "channel": "DBENCH", "ts": f"1763900000.{n:06d}"})
 
     async def counts(_request: web.Request) -> web.Response:
-        return web.json_response(dict(calls))
+        return web.json_response({"calls": calls, "bytes": sizes})
 
     app = web.Application()
     app.router.add_route("*", "/api/{method}", method)
@@ -275,12 +298,14 @@ KINDS = {"ack": command_body, "case_open": submission_body}
 class Server:
     """One server under test, its processes, its stand-in Web API and what it was measured doing."""
 
+    name: str  # short, for the ratios
     title: str
     base: str
     api_base: str
     processes: list[subprocess.Popen[bytes]]
     listeners: int
     ready_path: str
+    database: Path | None = None  # the equivalent app's, whose rows are counted at the end
     measured: dict[str, Sample] = field(default_factory=lambda: {kind: Sample() for kind in KINDS})
     answered: Counter[str] = field(default_factory=Counter)  # warm-up included
 
@@ -389,6 +414,24 @@ def _drop_postgres(database_url: str) -> None:
     admin.dispose()
 
 
+def _equivalent_database(stack: ExitStack) -> Path:
+    """Return a new SQLite file for the equivalent app, its tables made (so its processes need not race)."""
+    from slack_equivalent import connect  # beside this file, the first folder on a script's path
+
+    path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "equivalent.db"
+    connect(str(path)).close()
+    return path
+
+
+def _rows(database: Path) -> tuple[int, int]:
+    """Count the cases and audit rows the equivalent app wrote."""
+    with closing(sqlite3.connect(database)) as db:
+        cases, audits = db.execute(
+            "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM audit_events)"
+        ).fetchone()
+    return cases, audits
+
+
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         if process.poll() is None:
@@ -401,31 +444,48 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-async def _calls(server: Server) -> Counter[str]:
-    """Return the stand-in's call counts once they stop moving (work after the ack finishes)."""
+async def _calls(server: Server) -> tuple[Counter[str], Counter[str]]:
+    """Return the stand-in's call counts and bytes by method, once they stop moving (work after acks)."""
     from aiohttp import ClientSession
 
     async with ClientSession() as http:
-        last: Counter[str] | None = None
+        last: dict | None = None
         for _ in range(20):
             async with http.get(f"{server.api_base}/counts") as response:
-                counts = Counter(await response.json())
+                counts = await response.json()
             if counts == last:
                 break
             last = counts
             await asyncio.sleep(0.5)
-    return counts
+    return Counter(counts["calls"]), Counter(counts["bytes"])
 
 
-def _line(label: str, figures: dict[str, float], bare: dict[str, float]) -> str:
-    ratio = figures["rps"] / bare["rps"] if bare["rps"] else float("nan")
+def _ratio(value: float, to: float) -> float:
+    return value / to if to else float("nan")
+
+
+def _line(label: str, figures: dict[str, float], equivalent: dict[str, float], bare: dict[str, float]) -> str:
     return (
         f"  {label:<28} {figures['rps']:8.0f} req/s"
-        f"  p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms"
-        f"  errors {figures['errors']:.0f}  ratio to bare {ratio:6.0%}"
+        f"  p50 {figures['p50']:7.1f} ms  p99 {figures['p99']:7.1f} ms  errors {figures['errors']:.0f}"
+        f"  {_ratio(figures['rps'], equivalent['rps']):5.2f}x equivalent"
+        f" ({_ratio(figures['rps'], bare['rps']):.2f}x bare)"
         f"  server CPU {figures.get('cpu_ms', float('nan')):5.2f} ms/req"
         f" ({figures.get('cores', float('nan')):.2f} cores)"
     )
+
+
+def _ratios(
+    label: str, figures: dict[str, float], equivalent: dict[str, float], bare: dict[str, float]
+) -> str:
+    """Say how `figures` compare with the equivalent app's, and (in brackets) with the bare app's."""
+
+    def both(key: str) -> str:
+        to_equivalent = _ratio(figures.get(key, float("nan")), equivalent.get(key, float("nan")))
+        to_bare = _ratio(figures.get(key, float("nan")), bare.get(key, float("nan")))
+        return f"{to_equivalent:5.2f}x equivalent ({to_bare:5.2f}x bare)"
+
+    return f"{label:<10} {both('rps')}   p99 {both('p99')}   CPU/req {both('cpu_ms')}"
 
 
 async def _start(
@@ -440,31 +500,39 @@ async def _start(
         processes.append(_spawn([*me, "--mock-api", str(port)], _env()))
         return f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api/"
 
-    servers: list[Server] = []
-    api_base, api_url = stand_in()
-    port = _free_port()
-    bare = [_spawn([*me, "--bare", str(port), api_url], _env()) for _ in range(args.workers)]
-    processes += bare
     many = f"{args.workers} processes on one port" if args.workers > 1 else "1 process"
+
+    def bolt_app(command: list[str], name: str, title: str, database: Path | None = None) -> Server:
+        """Start a Bolt app as --workers processes on one port, with its own stand-in Web API."""
+        api_base, api_url = stand_in()
+        port = _free_port()
+        extra = [str(database)] if database else []
+        started = [_spawn([*command, str(port), api_url, *extra], _env()) for _ in range(args.workers)]
+        processes.extend(started)
+        base = f"http://127.0.0.1:{port}"
+        return Server(
+            name, f"{title}, {many}", base, api_base, started, args.workers, "/slack/events", database
+        )
+
+    servers = [bolt_app([*me, "--bare"], "bare", "bare slack-bolt app (ack only)")]
     servers.append(
-        Server(
-            f"bare slack-bolt app (ack only), {many}",
-            f"http://127.0.0.1:{port}",
-            api_base,
-            bare,
-            args.workers,
-            "/slack/events",
+        bolt_app(
+            [sys.executable, str(EQUIVALENT)],
+            "equivalent",
+            "equivalent app (Bolt, modal, SQLite write, suggestion: bench/slack_equivalent.py)",
+            _equivalent_database(stack),
         )
     )
     for dialect in ["sqlite"] + ([] if args.skip_postgres else ["postgresql"]):
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         if dialect == "sqlite":
             database_url = f"sqlite:///{tmp / 'mend.db'}"
-            workers, title = 1, "mend serve on SQLite, 1 process (SQLite is served from one process)"
+            name, workers = "mend sqlite", 1
+            title = "mend serve on SQLite, 1 process (SQLite is served from one process)"
         else:
             database_url = _postgres_database()
             stack.callback(_drop_postgres, database_url)
-            workers = args.workers
+            name, workers = "mend postgresql", args.workers
             title = (
                 f"mend serve --workers {workers} on PostgreSQL, {many}"
                 if workers > 1
@@ -488,7 +556,7 @@ async def _start(
         supervisor = _spawn([*mend, *serve], env)
         processes.append(supervisor)
         base = f"http://127.0.0.1:{port}"
-        servers.append(Server(title, base, api_base, [supervisor], workers, "/healthz"))
+        servers.append(Server(name, title, base, api_base, [supervisor], workers, "/healthz"))
     for server in servers:
         await _wait_up(f"{server.api_base}/counts", processes)
         await _wait_up(server.base + server.ready_path, server.processes, server.listeners)
@@ -521,22 +589,51 @@ async def _run(args: argparse.Namespace, servers: list[Server]) -> None:
         for kind in KINDS:
             for server in order:
                 await server.run(kind, share, args.concurrency)
-    bare = servers[0].measured
+    figures = {server.name: {kind: server.measured[kind].figures() for kind in KINDS} for server in servers}
     for server in servers:
-        calls = await _calls(server)
-        print(server.title)
-        print(_line("/recover ack", server.measured["ack"].figures(), bare["ack"].figures()))
-        label = "case open (view_submission)" if server is not servers[0] else "view_submission ack"
-        print(_line(label, server.measured["case_open"].figures(), bare["case_open"].figures()))
-        opened, posted = calls.pop("views.open", 0), calls.pop("chat.postMessage", 0)
-        others = ", ".join(f"{name} {n}" for name, n in sorted(calls.items()))
-        submissions = "view_submission acks" if server is servers[0] else "case opens"
+        await _report(server, figures)
+    print(
+        "Ratios to the equivalent app, and to the bare app in brackets: throughput above 1x is faster,"
+        " p99 and CPU per request above 1x are slower and costlier."
+    )
+    bare, equivalent = figures["bare"], figures["equivalent"]
+    for server in servers:
+        if server.name != "equivalent":
+            mine = figures[server.name]
+            print(f"  {server.name:<16} {_ratios('ack', mine['ack'], equivalent['ack'], bare['ack'])}")
+            case_open = _ratios("case open", mine["case_open"], equivalent["case_open"], bare["case_open"])
+            print(f"  {'':<16} {case_open}")
+    print(f"Server logs: {LOGS} ({len(LOGS.read_text().splitlines()) if LOGS.exists() else 0} lines)")
+
+
+async def _report(server: Server, figures: dict[str, dict[str, dict[str, float]]]) -> None:
+    """Print one server's figures, the Web API calls it made and, for the equivalent app, its rows."""
+    mine, bare, equivalent = figures[server.name], figures["bare"], figures["equivalent"]
+    calls, sizes = await _calls(server)
+    print(server.title)
+    print(_line("/recover ack", mine["ack"], equivalent["ack"], bare["ack"]))
+    label = "view_submission ack" if server.name == "bare" else "case open (view_submission)"
+    print(_line(label, mine["case_open"], equivalent["case_open"], bare["case_open"]))
+    opened, posted = "views.open", "chat.postMessage"
+    submissions = "view_submission acks" if server.name == "bare" else "case opens"
+    print(
+        f"  Web API calls (warm-up included): {calls[opened]} {opened}{_each(opened, calls, sizes)}"
+        f" for {server.answered['ack']} /recover acks answered, {calls[posted]} {posted} to a person"
+        f"{_each(posted, calls, sizes)} for {server.answered['case_open']} {submissions} answered"
+    )
+    others = ", ".join(f"{name} {n}" for name, n in sorted(calls.items()) if name not in (opened, posted))
+    print(f"    other calls: {others or 'none'}")
+    if server.database is not None:
+        cases, audits = _rows(server.database)
         print(
-            f"  Web API calls (warm-up included): {opened} views.open for {server.answered['ack']}"
-            f" /recover acks answered, {posted} chat.postMessage to a person for"
-            f" {server.answered['case_open']} {submissions} answered\n"
-            f"    other calls: {others or 'none'}"
+            f"  Database: {cases} cases written ({audits} audit rows) for"
+            f" {server.answered['case_open']} case opens answered"
         )
+
+
+def _each(method: str, calls: Counter[str], sizes: Counter[str]) -> str:
+    """Say how big a Web API call's body was on average."""
+    return f" ({sizes[method] / calls[method] / 1000:.1f} kB each)" if calls[method] else ""
 
 
 if __name__ == "__main__":
