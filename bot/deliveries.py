@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.quiet_hours import location_of, next_working_time
 from db import queries
+from db.fast_insert import PreparedInsert
 from db.models import ApprovalRequest, Case, Delivery, DeliveryStatus, Staff
 from policies.schema import Policy, Severity
 
@@ -65,10 +66,9 @@ def enqueue(
     object here, and a use case adds one or two on every change. The case and the
     recipient it refers to have ids, so they are already written.
     """
-    session.execute(
-        _INSERT,
-        _row(kind, now, due_at, recipient_id, channel, case_id, dedupe_key, payload),
-    )
+    _insert_delivery(session, **_row(kind, now, due_at, recipient_id, channel, case_id, dedupe_key, payload))
+    if due_at is None or due_at <= now:
+        session.info[_DUE_NOW] = True
 
 
 def _row(
@@ -81,26 +81,26 @@ def _row(
     dedupe_key: str | None,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
+    # Status (pending) and attempts (0) are the table's defaults; the rest starts empty.
     return {
         "kind": kind.value,
         "recipient_id": recipient_id,
         "channel": channel,
         "case_id": case_id,
         "payload": payload,
-        "status": DeliveryStatus.PENDING,
         "due_at": due_at or now,
-        "attempts": 0,
-        "lease_until": None,
-        "last_error": None,
-        "sent_ref": None,
         "dedupe_key": dedupe_key,
         "created_at": now,
-        "sent_at": None,
     }
 
 
-# The mapped class's table, typed as the Table it is.
-_INSERT = insert(cast(Table, Delivery.__table__))
+def due_now(session: Session) -> bool:
+    """Say whether this session queued a delivery that is due at once (so a send pass should run)."""
+    return bool(session.info.get(_DUE_NOW))
+
+
+_DUE_NOW = "mend_due_now"
+_insert_delivery = PreparedInsert(Delivery)
 
 
 def enqueue_once(session: Session, kind: Kind, *, now: datetime, dedupe_key: str, **values: Any) -> bool:
@@ -273,7 +273,7 @@ def remember_message(
     """Record a message an adapter sent directly, so later changes can update it in place."""
     row = _row(kind, now, None, recipient_id, None, case_id, None, payload)
     row.update(status=DeliveryStatus.SENT, sent_ref=sent_ref, sent_at=now)
-    session.execute(_INSERT, row)
+    _insert_delivery(session, **row)
 
 
 def retry_failed(session: Session, delivery_id: int, *, now: datetime) -> str | None:
