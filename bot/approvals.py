@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot import deliveries, forms, messages
 from bot.audit import record
-from bot.cases import get_case_or_fail
+from bot.cases import check_length, get_case_or_fail
 from bot.commands import Actor, DecideApproval
 from bot.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.fields import DENY_REASON
 from bot.ports import Clock
 from bot.quiet_hours import zone_of
 from bot.replies import Form, Reply
@@ -28,17 +29,15 @@ from db.models import (
 from policies.rules import can_approve
 from policies.schema import Policy
 
-MAX_REASON = 1000
-
 
 def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, clock: Clock) -> Reply:
     """Record the one decision on an approval request and tell the employee."""
     now = clock.now()
     reason = (cmd.reason or "").strip() or None
     if not cmd.approve and not reason:
-        raise InvalidInput("reason", messages.deny_needs_reason())
-    if reason and len(reason) > MAX_REASON:
-        raise InvalidInput("reason", messages.too_long("reason", MAX_REASON, len(reason)))
+        raise InvalidInput(DENY_REASON.name, messages.deny_needs_reason())
+    if reason:
+        check_length(DENY_REASON, reason)
     decider = resolve_actor(session, cmd.actor, policy=policy, now=now)
     request = queries.get_request(session, cmd.request_id, lock=True)
     if request is None:

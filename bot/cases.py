@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, messages
+from bot import deliveries, fields, messages
 from bot.audit import record
 from bot.commands import Actor, CancelCase, OpenCase, ReopenCase
 from bot.customers import customer_keys, first_name, keys_from_query
@@ -21,14 +19,24 @@ from bot.quiet_hours import zone_of
 from bot.replies import Reply
 from bot.staff import effective_role, get_headroom, resolve_actor
 from db import queries
-from db.models import CASE_REF_OFFSET, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
+from db.fast_insert import PreparedInsert
+from db.models import (
+    CASE_REF_OFFSET,
+    ApprovalRequest,
+    Case,
+    CaseStatus,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+    Staff,
+)
 from policies.money import AmountError, parse_amount
 from policies.rules import CaseFacts, Suggestion, suggest
 from policies.schema import Policy, Severity
 
-MAX_NAME = 200
-MAX_DESCRIPTION = 3000
-MAX_NOTE = 2000
+# bot/lessons.py checks the lesson's parts against these; the limits are the field specs'.
+MAX_DESCRIPTION = fields.WHAT_HAPPENED.max_length
+MAX_NOTE = fields.OUTCOME.max_length
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -44,8 +52,7 @@ class CaseShown:
 
 # A new case is written with one prepared INSERT that returns its id: the ORM's flush of
 # the same row cost about four times the CPU, on every case opened.
-_CASES = cast(Table, Case.__table__)
-_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
+_insert_case = PreparedInsert(Case)
 
 
 def parse_case_ref(text: str) -> int:
@@ -90,7 +97,7 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
         "updated_at": now,
     }
     try:
-        case_id = session.execute(_INSERT_CASE, values).scalar_one()
+        case_id = _insert_case.returning_id(session, **values)
     except IntegrityError:
         # The same submission arrived again (a retry, or twice at once); the first made the case.
         # Rolling back the whole transaction also ends PostgreSQL's aborted one.
@@ -120,41 +127,33 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
 
 
 def _validate(cmd: OpenCase, policy: Policy) -> dict:
-    name = (cmd.customer_name or "").strip()
-    if not name:
-        raise InvalidInput("customer_name", messages.required("customer_name"))
-    if len(name) > MAX_NAME:
-        raise InvalidInput("customer_name", messages.too_long("customer_name", MAX_NAME))
+    name = note(fields.CUSTOMER_NAME.name, cmd.customer_name)
     category = (cmd.category or "").strip()
     if category not in policy.categories:
-        raise InvalidInput("category", messages.unknown_category(category, policy))
+        raise InvalidInput(fields.CATEGORY.name, messages.unknown_category(category, policy))
     try:
         severity = Severity((cmd.severity or "").strip().lower())
     except ValueError:
-        raise InvalidInput("severity", messages.unknown_severity(cmd.severity)) from None
-    description = (cmd.description or "").strip()
-    if not description:
-        raise InvalidInput("description", messages.required("description"))
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput("description", messages.too_long("description", MAX_DESCRIPTION, len(description)))
+        raise InvalidInput(fields.SEVERITY.name, messages.unknown_severity(cmd.severity)) from None
+    description = note(fields.DESCRIPTION.name, cmd.description)
     tier = (cmd.tier or "").strip().lower() or policy.adjustments.default_tier
     if tier not in policy.adjustments.tiers:
-        raise InvalidInput("tier", messages.unknown_tier(tier, policy))
-    email = (cmd.customer_email or "").strip() or None
-    if email and (len(email) > 320 or not _EMAIL.match(email)):
-        raise InvalidInput("customer_email", messages.bad_email(email))
-    phone = (cmd.customer_phone or "").strip() or None
-    if phone and (len(phone) > 40 or len(re.sub(r"\D", "", phone)) < 7):
-        raise InvalidInput("customer_phone", messages.bad_phone(phone))
-    ref = (cmd.customer_ref or "").strip() or None
-    if ref and len(ref) > 100:
-        raise InvalidInput("customer_ref", messages.too_long("customer_ref", 100))
+        raise InvalidInput(fields.TIER.name, messages.unknown_tier(tier, policy))
+    email = _optional_text(fields.CUSTOMER_EMAIL, cmd.customer_email)
+    if email and not _EMAIL.match(email):
+        raise InvalidInput(fields.CUSTOMER_EMAIL.name, messages.bad_email(email))
+    phone = _optional_text(fields.CUSTOMER_PHONE, cmd.customer_phone)
+    if phone and len(re.sub(r"\D", "", phone)) < 7:
+        raise InvalidInput(fields.CUSTOMER_PHONE.name, messages.bad_phone(phone))
+    ref = _optional_text(fields.CUSTOMER_REF, cmd.customer_ref)
     order_value = None
     if (cmd.order_value or "").strip():
         try:
             order_value = parse_amount(cmd.order_value or "", policy.currency)
         except AmountError as exc:
-            raise InvalidInput("order_value", messages.bad_amount("order_value", str(exc))) from None
+            raise InvalidInput(
+                fields.ORDER_VALUE.name, messages.bad_amount(fields.ORDER_VALUE.name, str(exc))
+            ) from None
     return {
         "customer_name": name,
         "category": category,
@@ -208,8 +207,26 @@ def case_card(
         | ({pending.approver_id or 0} if pending else set()),
     )
     return messages.case_card(
-        case, suggestion, offers, pending, people, policy, zone=zone_of(policy, viewer.location)
+        case,
+        suggestion,
+        offers,
+        pending,
+        people,
+        policy,
+        zone=zone_of(policy, viewer.location),
+        giveable=giveable_ranks(case, suggestion, pending),
     )
+
+
+def giveable_ranks(case: Case, suggestion: Suggestion, pending: ApprovalRequest | None) -> frozenset[int]:
+    """Return the ranks of the suggested options the viewer may give or ask approval for now.
+
+    Nothing on a case that is not open. An option within the viewer's authority is given at
+    once, so it stays available while a request waits; one over it would be a second request.
+    """
+    if case.status != CaseStatus.OPEN:
+        return frozenset()
+    return frozenset(o.rank for o in suggestion.options if o.within_authority or pending is None)
 
 
 def show_case(actor: Actor, case_id: int, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:
@@ -231,14 +248,28 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     return names
 
 
-def note(field: str, text: str | None, *, limit: int = MAX_NOTE) -> str:
-    """Return a required free-text answer, stripped, or raise InvalidInput saying what is wrong."""
+def note(field: str, text: str | None, *, limit: int | None = None) -> str:
+    """Return a required free-text answer, stripped, or raise InvalidInput saying what is wrong.
+
+    The limit is the field spec's unless one is given.
+    """
+    spec = fields.BY_NAME[field]
     text = (text or "").strip()
     if not text:
         raise InvalidInput(field, messages.required(field))
-    if len(text) > limit:
-        raise InvalidInput(field, messages.too_long(field, limit, len(text)))
+    return check_length(spec if limit is None else replace(spec, max_length=limit), text)
+
+
+def check_length(spec: fields.FieldSpec, text: str) -> str:
+    """Return the text, or raise InvalidInput naming the field when it is longer than its spec allows."""
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise InvalidInput(spec.name, messages.too_long(spec.name, spec.max_length, len(text)))
     return text
+
+
+def _optional_text(spec: fields.FieldSpec, text: str | None) -> str | None:
+    text = (text or "").strip()
+    return check_length(spec, text) if text else None
 
 
 def reopen_case(cmd: ReopenCase, *, session: Session, policy: Policy, clock: Clock) -> CaseShown:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot import messages
-from bot.replies import ActionId, Choice, Field, Form, Input, InputKind
+from bot import fields, messages
+from bot.fields import FieldSpec
+from bot.replies import ActionId, Choice, Field, Form, Input
 from bot.values import Target
 from db.models import Case
 from policies.money import format_money
@@ -77,6 +78,27 @@ def prefill_from_text(text: str, policy: Policy) -> dict[str, str]:
     return values
 
 
+def _input(
+    spec: FieldSpec,
+    *,
+    initial: str | None = None,
+    choices: tuple[Choice, ...] = (),
+    placeholder: str | None = None,
+) -> Input:
+    """Return the input a field spec describes: its label, kind, help and limit are the spec's."""
+    return Input(
+        spec.name,
+        spec.label,
+        spec.kind,
+        required=spec.required,
+        initial=initial,
+        hint=spec.hint,
+        placeholder=spec.placeholder if placeholder is None else placeholder,
+        choices=choices,
+        max_length=spec.max_length,
+    )
+
+
 def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
     """Return the form that opens a case."""
     values = prefill or {}
@@ -86,23 +108,14 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
         submit_label="Get suggestion",
         intro="Tell Mend what happened; it suggests an apology and what you may offer.",
         inputs=(
-            Input(
-                "customer_name",
-                "Customer name",
-                initial=values.get("customer_name"),
-                max_length=200,
-            ),
-            Input(
-                "category",
-                "What went wrong",
-                InputKind.CHOICE,
+            _input(fields.CUSTOMER_NAME, initial=values.get("customer_name")),
+            _input(
+                fields.CATEGORY,
                 initial=values.get("category"),
                 choices=tuple(Choice(k, c.label) for k, c in policy.categories.items()),
             ),
-            Input(
-                "severity",
-                "How bad",
-                InputKind.CHOICE,
+            _input(
+                fields.SEVERITY,
                 initial=values.get("severity", "major"),
                 choices=(
                     Choice("minor", "Minor: an annoyance"),
@@ -110,37 +123,15 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
                     Choice("critical", "Critical: serious harm or loss"),
                 ),
             ),
-            Input(
-                "description",
-                "What happened",
-                InputKind.LONG_TEXT,
-                initial=values.get("description"),
-                max_length=3000,
-                placeholder="In a sentence or two",
+            _input(fields.DESCRIPTION, initial=values.get("description")),
+            _input(fields.CUSTOMER_REF, initial=values.get("customer_ref")),
+            _input(fields.CUSTOMER_EMAIL),
+            _input(fields.CUSTOMER_PHONE),
+            _input(
+                fields.ORDER_VALUE, initial=values.get("order_value"), placeholder=f"in {policy.currency}"
             ),
-            Input(
-                "customer_ref",
-                "Customer or order reference",
-                required=False,
-                initial=values.get("customer_ref"),
-                max_length=100,
-                hint="Finds the customer's earlier cases",
-            ),
-            Input("customer_email", "Customer email", required=False, max_length=320),
-            Input("customer_phone", "Customer phone", required=False, max_length=40),
-            Input(
-                "order_value",
-                "Order value",
-                InputKind.AMOUNT,
-                required=False,
-                initial=values.get("order_value"),
-                placeholder=f"in {policy.currency}",
-            ),
-            Input(
-                "tier",
-                "Customer tier",
-                InputKind.CHOICE,
-                required=False,
+            _input(
+                fields.TIER,
                 initial=values.get("tier", policy.adjustments.default_tier),
                 choices=tuple(Choice(t, t.capitalize()) for t in policy.adjustments.tiers),
             ),
@@ -160,11 +151,9 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
             "more goes for approval."
         ),
         inputs=(
-            Input("amount", "Amount", InputKind.AMOUNT, placeholder=f"in {policy.currency}"),
-            Input(
-                "type",
-                "Kind of compensation",
-                InputKind.CHOICE,
+            _input(fields.AMOUNT, placeholder=f"in {policy.currency}"),
+            _input(
+                fields.TYPE,
                 initial="voucher",
                 choices=tuple(
                     Choice(t.value, t.value.replace("_", " ").capitalize())
@@ -172,7 +161,7 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
                     if t is not OptionType.APOLOGY_ONLY
                 ),
             ),
-            Input("label", "Description for the customer", required=False, max_length=200),
+            _input(fields.LABEL),
         ),
     )
 
@@ -185,15 +174,7 @@ def deny_form(request_id: int, summary: str) -> Form:
         value=Target(request_id=request_id).encode(),
         submit_label="Deny",
         fields=(Field("Request", summary),),
-        inputs=(
-            Input(
-                "reason",
-                "Reason",
-                InputKind.LONG_TEXT,
-                max_length=1000,
-                hint="The employee sees this; say what they could offer instead.",
-            ),
-        ),
+        inputs=(_input(fields.DENY_REASON),),
     )
 
 
@@ -206,9 +187,9 @@ def resolve_form(case: Case) -> Form:
         submit_label="Check the lesson",
         intro="Next you see the lesson exactly as the team will read it, before it is posted.",
         inputs=(
-            Input("outcome", "What was done", InputKind.LONG_TEXT, initial=case.outcome, max_length=2000),
-            Input("root_cause", "Root cause", InputKind.LONG_TEXT, initial=case.root_cause, max_length=2000),
-            Input("lesson", "Lesson for the team", InputKind.LONG_TEXT, initial=case.lesson, max_length=2000),
+            _input(fields.OUTCOME, initial=case.outcome),
+            _input(fields.ROOT_CAUSE, initial=case.root_cause),
+            _input(fields.LESSON, initial=case.lesson),
         ),
     )
 
@@ -229,13 +210,8 @@ def lesson_form(
         intro=messages.lesson_check_intro(removed_more),
         fields=tuple(facts),
         inputs=tuple(
-            Input(name, label, InputKind.LONG_TEXT, initial=texts.get(name), max_length=limit)
-            for name, label, limit in (
-                ("what_happened", "What happened", 3000),
-                ("outcome", "What we did", 2000),
-                ("root_cause", "Root cause", 2000),
-                ("lesson", "Lesson for the team", 2000),
-            )
+            _input(spec, initial=texts.get(spec.name))
+            for spec in (fields.WHAT_HAPPENED, fields.LESSON_OUTCOME, fields.ROOT_CAUSE, fields.LESSON)
         ),
     )
 
@@ -247,5 +223,5 @@ def reason_form(case: Case, *, reopen: bool) -> Form:
         action=ActionId.REOPEN_CASE if reopen else ActionId.CANCEL_CASE,
         value=Target(case_id=case.id).encode(),
         submit_label="Reopen" if reopen else "Cancel case",
-        inputs=(Input("reason", "Reason", InputKind.LONG_TEXT, max_length=2000),),
+        inputs=(_input(fields.REASON),),
     )

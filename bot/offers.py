@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -9,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from bot import deliveries, forms, messages
 from bot.audit import record
-from bot.cases import get_case_or_fail, suggestion_for
+from bot.cases import check_length, get_case_or_fail, suggestion_for
 from bot.commands import Actor, GiveAmount, GiveOption
 from bot.errors import Conflict, InvalidInput, NotAllowed
+from bot.fields import AMOUNT, LABEL, OPTION, TYPE
 from bot.ports import Clock
-from bot.replies import Form, Reply
+from bot.replies import Form, Keep, Reply
 from bot.staff import effective_role, get_headroom, management_chain, resolve_actor
 from db import queries
 from db.models import ApprovalRequest, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
@@ -30,7 +32,7 @@ def give_option(cmd: GiveOption, *, session: Session, policy: Policy, clock: Clo
     options = suggestion_for(session, case, staff, policy=policy, now=now).options
     option = next((o for o in options if o.rank == cmd.rank), None)
     if option is None:
-        raise InvalidInput("option", messages.unknown_option(cmd.rank, len(options)))
+        raise InvalidInput(OPTION.name, messages.unknown_option(cmd.rank, len(options)))
     return _give(
         session,
         case,
@@ -62,14 +64,14 @@ def give_amount(cmd: GiveAmount, *, session: Session, policy: Policy, clock: Clo
     try:
         amount = parse_amount(cmd.amount or "", policy.currency)
     except AmountError as exc:
-        raise InvalidInput("amount", messages.bad_amount("amount", str(exc))) from None
+        raise InvalidInput(AMOUNT.name, messages.bad_amount(AMOUNT.name, str(exc))) from None
     try:
         kind = OptionType((cmd.type or "").strip().lower())
     except ValueError:
-        raise InvalidInput("type", messages.unknown_offer_type(cmd.type)) from None
+        raise InvalidInput(TYPE.name, messages.unknown_offer_type(cmd.type)) from None
     if kind is OptionType.APOLOGY_ONLY:
-        raise InvalidInput("type", messages.apology_has_no_amount())
-    label = (cmd.label or "").strip()[:200] or type_label(kind)
+        raise InvalidInput(TYPE.name, messages.apology_has_no_amount())
+    label = check_length(LABEL, (cmd.label or "").strip()) or type_label(kind)
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = _open_case(session, cmd.case_id)
     return _give(
@@ -109,7 +111,11 @@ def _give(
     now: datetime,
 ) -> Reply:
     if request_key and (done := queries.get_offer_by_request_key(session, request_key)):
-        return messages.offer_already_made(case, done, policy)
+        again = messages.offer_already_made(case, done, policy)
+        waiting = queries.get_pending_request(session, case.id)
+        if waiting is not None and waiting.offer_id == done.id:
+            again = replace(again, keep=_sent_for_approval(waiting))  # a retry shows it anew
+        return again
     # Lock the giver so two offers at once cannot both fit the same budget.
     session.refresh(staff, with_for_update=True)
     room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
@@ -190,8 +196,19 @@ def _give(
     reply = messages.approval_requested(
         case, offer, approver, explain(verdict, room, policy.currency), policy
     )
+    reply = replace(reply, keep=_sent_for_approval(request))
     session.commit()
     return reply
+
+
+def _sent_for_approval(request: ApprovalRequest) -> Keep:
+    """The employee's card saying the offer waits for approval: the decision will replace it."""
+    return Keep(
+        kind=deliveries.Kind.APPROVAL_REQUEST.value,
+        case_id=request.case_id,
+        recipient_id=request.requested_by_id,
+        request_id=request.id,
+    )
 
 
 def _add(session: Session, offer: Offer) -> None:

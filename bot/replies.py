@@ -83,6 +83,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Keep:
+    """Where an edge shows this reply must be recorded: a later change updates it in place.
+
+    The employee's "sent for approval" card is one: the approver's decision replaces it.
+    """
+
+    kind: str  # the delivery kind the shown message is recorded as
+    case_id: int
+    recipient_id: int
+    request_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     """A card: what the core says to one person or channel."""
 
@@ -95,6 +108,7 @@ class Reply:
     note: str = ""
     case_id: int | None = None  # the case this card is about, if it is about one
     error_field: str | None = None  # for an error: the form field it is about, if one
+    keep: Keep | None = None  # for the edge that shows it: record where (see Keep)
 
 
 class InputKind(StrEnum):

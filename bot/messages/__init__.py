@@ -1,0 +1,165 @@
+"""Every sentence Mend says to people, as neutral replies. Adapters only render these.
+
+One module per subject; every name is re-exported here, so callers write
+`from bot import messages` and `messages.case_card(...)`.
+"""
+
+from __future__ import annotations
+
+from bot.messages.approvals import (
+    already_decided,
+    approval_decided,
+    cannot_decide_own_request,
+    customer_waiting_noted,
+    deny_needs_reason,
+    no_pending_request,
+    not_enough_authority,
+    request_card,
+    request_escalated,
+    request_not_found,
+)
+from bot.messages.cases import (
+    bad_case_ref,
+    cannot_reopen,
+    case_cancelled,
+    case_card,
+    case_not_found,
+    case_not_open,
+    customer_history,
+    history_needs_customer,
+)
+from bot.messages.common import (
+    authority_line,
+    category_label,
+    details,
+    label,
+    money,
+    offer_status,
+    ref,
+    when,
+)
+from bot.messages.digest import (
+    weekly_digest,
+)
+from bot.messages.errors import (
+    bad_button,
+    duplicate_click,
+    error,
+    form_not_opened,
+    form_too_slow,
+    slack_not_reachable,
+    unexpected,
+    unknown_person,
+)
+from bot.messages.follow_ups import (
+    customer_unhappy,
+    follow_up,
+    follow_up_already_answered,
+    follow_up_recorded,
+    reminder,
+)
+from bot.messages.home import (
+    my_cases,
+    recover_help,
+    who_am_i,
+)
+from bot.messages.inputs import (
+    bad_amount,
+    bad_email,
+    bad_phone,
+    required,
+    too_long,
+    unknown_category,
+    unknown_severity,
+    unknown_tier,
+)
+from bot.messages.lessons import (
+    case_resolved,
+    lesson,
+    lesson_check_intro,
+    resolve_while_pending,
+)
+from bot.messages.offers import (
+    apology_has_no_amount,
+    approval_requested,
+    fallback_offer,
+    nobody_can_approve,
+    offer_already_made,
+    offer_granted,
+    offer_summary,
+    offers_summary,
+    request_already_waiting,
+    unknown_offer_type,
+    unknown_option,
+)
+from bot.replies import Reply
+
+__all__ = [
+    "Reply",
+    "already_decided",
+    "apology_has_no_amount",
+    "approval_decided",
+    "approval_requested",
+    "authority_line",
+    "bad_amount",
+    "bad_button",
+    "bad_case_ref",
+    "bad_email",
+    "bad_phone",
+    "cannot_decide_own_request",
+    "cannot_reopen",
+    "case_cancelled",
+    "case_card",
+    "case_not_found",
+    "case_not_open",
+    "case_resolved",
+    "category_label",
+    "customer_history",
+    "customer_unhappy",
+    "customer_waiting_noted",
+    "deny_needs_reason",
+    "details",
+    "duplicate_click",
+    "error",
+    "fallback_offer",
+    "follow_up",
+    "follow_up_already_answered",
+    "follow_up_recorded",
+    "form_not_opened",
+    "form_too_slow",
+    "history_needs_customer",
+    "label",
+    "lesson",
+    "lesson_check_intro",
+    "money",
+    "my_cases",
+    "no_pending_request",
+    "nobody_can_approve",
+    "not_enough_authority",
+    "offer_already_made",
+    "offer_granted",
+    "offer_status",
+    "offer_summary",
+    "offers_summary",
+    "recover_help",
+    "ref",
+    "reminder",
+    "request_already_waiting",
+    "request_card",
+    "request_escalated",
+    "request_not_found",
+    "required",
+    "resolve_while_pending",
+    "slack_not_reachable",
+    "too_long",
+    "unexpected",
+    "unknown_category",
+    "unknown_offer_type",
+    "unknown_option",
+    "unknown_person",
+    "unknown_severity",
+    "unknown_tier",
+    "weekly_digest",
+    "when",
+    "who_am_i",
+]
