@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from db import migrate
 from db.session import make_engine, make_sessions
 from policies.loader import load_policy
 from policies.schema import Policy
+from tests.fakes import FakeClock
 
 POSTGRES_URL = os.environ.get("MEND_TEST_POSTGRES_URL")
 SKIP_POSTGRES = (
@@ -38,21 +38,6 @@ console,dana,Dana Okafor,dana@example.com,director,,hq
 console,erin,Erin Wu,erin@example.com,frontline,,london
 console,ops,Olu Santos,ops-lead@example.com,manager,,hq
 """
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        """Return the test's current time."""
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        """Move the clock on."""
-        self.current += timedelta(**delta)
 
 
 class PostgresDatabases:
