@@ -88,7 +88,9 @@ def chat(
             typer.echo(
                 "Demo staff: alice (frontline) -> bob (supervisor) -> carol (manager) -> dana (director)."
             )
-        ChatSession(runtime, as_user.lower(), read=input, out=sys.stdout).run()
+        ChatSession(
+            runtime.sessions, runtime.policy, runtime.clock, as_user.lower(), read=input, out=sys.stdout
+        ).run()
     finally:
         runtime.close()
 

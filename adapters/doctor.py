@@ -52,7 +52,7 @@ def _database(settings: Settings) -> Iterator[Check]:
         else:
             yield Check("schema", False, f"at {current or 'none'}, Mend needs {head}: run mend db upgrade")
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         yield Check(
             "database",
             False,

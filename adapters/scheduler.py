@@ -15,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from adapters.main import Runtime
-from bot import digest, dispatcher, escalations
-from bot.ports import Notifier
+from adapters.sender import Sender
+from bot import digest, escalations
+from bot.dispatcher import DispatchReport
 
 log = logging.getLogger(__name__)
 
@@ -36,74 +36,41 @@ class SchedulerHandle:
     """The running scheduler: `kick()` sends what is due now, `shutdown()` stops it."""
 
     scheduler: AsyncIOScheduler
-    runtime: Runtime
-    notifier: Notifier
-    concurrency: int = 4
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _again: bool = False
-    _loop: asyncio.AbstractEventLoop | None = None
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    sender: Sender
 
     def kick(self) -> None:
         """Run a dispatch pass now (after a commit), without waiting for the next poll."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self._start_pass)
+        self.sender.kick()
 
-    def _start_pass(self) -> None:
-        task = asyncio.ensure_future(self.dispatch_pass())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def dispatch_pass(self) -> dispatcher.DispatchReport | None:
-        """Send everything due; a kick during a pass makes that pass look once more."""
-        if self._lock.locked():
-            self._again = True
-            return None
-        async with self._lock:
-            report = None
-            while True:
-                self._again = False
-                report = await self._in_thread(self._dispatch)
-                if not self._again:
-                    return report
-
-    def _dispatch(self) -> dispatcher.DispatchReport:
-        rt = self.runtime
-        return dispatcher.dispatch_due(
-            sessions=rt.sessions,
-            notifier=self.notifier,
-            policy=rt.policy,
-            clock=rt.clock,
-            concurrency=self.concurrency,
-        )
+    async def dispatch_pass(self) -> DispatchReport | None:
+        """Send everything due (joining a pass already running, which then looks once more)."""
+        return await self.sender.dispatch_pass()
 
     async def escalate_and_remind(self) -> None:
-        """Escalate overdue approval requests and remind owners of old open cases."""
+        """Escalate overdue approval requests, remind owners of old open cases, queue the digest."""
+        s = self.sender
 
         def work() -> None:
-            rt = self.runtime
-            with rt.sessions() as session:
-                escalations.escalate_overdue(session, rt.policy, rt.clock.now())
-                escalations.remind_open_cases(session, rt.policy, rt.clock.now())
-                digest.enqueue_weekly_digest(session, rt.policy, rt.clock.now())
+            with s.sessions() as session:
+                escalations.escalate_overdue(session, s.policy, s.clock.now())
+                escalations.remind_open_cases(session, s.policy, s.clock.now())
+                digest.enqueue_weekly_digest(session, s.policy, s.clock.now())
                 session.commit()
 
         await self._in_thread(work)
-        self.kick()
+        s.request()
 
     async def weekly_digest(self) -> None:
         """Queue this week's digest of the week before once Monday 08:00 UTC has passed (once per week)."""
+        s = self.sender
 
         def work() -> None:
-            rt = self.runtime
-            with rt.sessions() as session:
-                digest.enqueue_weekly_digest(session, rt.policy, rt.clock.now())
+            with s.sessions() as session:
+                digest.enqueue_weekly_digest(session, s.policy, s.clock.now())
                 session.commit()
 
         await self._in_thread(work)
-        self.kick()
+        s.request()
 
     async def _in_thread(self, call: Callable[[], Any]) -> Any:
         try:
@@ -119,17 +86,15 @@ class SchedulerHandle:
 
 
 def start_scheduler(
-    runtime: Runtime,
-    notifier: Notifier,
+    sender: Sender,
     *,
     dispatch_seconds: float = DISPATCH_SECONDS,
     escalate_seconds: float = ESCALATE_SECONDS,
-    concurrency: int = 4,
 ) -> SchedulerHandle:
     """Start the scheduler's jobs in the running event loop and return its handle."""
     scheduler = AsyncIOScheduler(timezone=UTC)
-    handle = SchedulerHandle(scheduler, runtime, notifier, concurrency=concurrency)
-    handle._loop = asyncio.get_running_loop()
+    handle = SchedulerHandle(scheduler, sender)
+    sender.bind(asyncio.get_running_loop())
     now = datetime.now(UTC)
     common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     scheduler.add_job(

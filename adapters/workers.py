@@ -136,7 +136,7 @@ async def run_until_stopped(
     (`supervisor` given) shares the port with the others, and only worker 0 holds
     Slack's Socket Mode connection.
     """
-    from adapters.server import serve
+    from adapters.main import serve
 
     loop = asyncio.get_running_loop()
     server = asyncio.ensure_future(

@@ -58,6 +58,11 @@ def resolve_actor(session: Session, actor: Actor, *, policy: Policy, now: dateti
     raise AssertionError("unreachable")
 
 
+def is_known(actor: Actor, *, session: Session) -> bool:
+    """Say whether this platform account is linked to a staff member already."""
+    return queries.get_identity(session, actor.platform, actor.user_id) is not None
+
+
 def _add_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime) -> Staff:
     email = normalise_email(actor.email)
     staff = queries.get_staff_by_email(session, email) if email else None

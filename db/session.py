@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -17,32 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections for use cases run on the event loop (a server database), per process.
 LOOP_POOL_SIZE = 8
-
-# Set by `without_waiting()`: SQLite transactions begun meanwhile take the writer only if it is free.
-_NO_WAIT: ContextVar[bool] = ContextVar("mend_sqlite_no_wait", default=False)
-
-
-class WriterBusy(Exception):
-    """SQLite's one writer is taken, and the caller asked not to wait for it."""
-
-    def __init__(self, message: str, *, here: bool) -> None:
-        super().__init__(message)
-        # True: another thread of this process holds it (for milliseconds); False: another process.
-        self.here = here
-
-
-@contextmanager
-def without_waiting() -> Iterator[None]:
-    """Begin SQLite transactions only if the writer is free at once; otherwise raise WriterBusy.
-
-    For work run on an event loop: it must never sleep on a lock another thread or
-    process holds. Elsewhere (and on PostgreSQL) it changes nothing.
-    """
-    token = _NO_WAIT.set(True)
-    try:
-        yield
-    finally:
-        _NO_WAIT.reset(token)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -73,33 +43,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        if _NO_WAIT.get():
-            _begin_without_waiting(connection)
-            return
         held = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         connection.info["mend_writer"] = held
         try:
             # Take the write lock up front: a transaction that reads, then writes,
             # waits its turn instead of failing with "database is locked" halfway.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            _release(connection)
-            raise
-
-    def _begin_without_waiting(connection: Any) -> None:
-        if not writer.acquire(blocking=False):
-            raise WriterBusy("another thread of this process is writing", here=True)
-        connection.info["mend_writer"] = True
-        raw = connection.connection.dbapi_connection
-        try:
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-            finally:
-                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        except sqlite3.OperationalError as exc:
-            _release(connection)
-            raise WriterBusy(f"another process is writing ({exc})", here=False) from exc
         except BaseException:
             _release(connection)
             raise

@@ -21,9 +21,8 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.main import Runtime
+from adapters.main import SENDER_KEY, Runtime, build_web_app
 from adapters.scheduler import SchedulerHandle, start_scheduler
-from adapters.server import NOTIFIER_KEY, build_web_app
 from adapters.settings import Settings
 from bot import staff
 from db.models import ApprovalDecision, Case, Delivery
@@ -89,7 +88,7 @@ async def mend(
     await site.start()
     base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     # Jobs run when the test says so: long intervals, and each pass called by hand.
-    scheduler = start_scheduler(runtime, web_app[NOTIFIER_KEY], dispatch_seconds=3600, escalate_seconds=3600)
+    scheduler = start_scheduler(web_app[SENDER_KEY], dispatch_seconds=3600, escalate_seconds=3600)
     try:
         yield api, connector, base_url, scheduler, runtime
     finally:

@@ -1,40 +1,48 @@
-"""SQLite's one writer: work on an event loop can ask not to wait for it."""
+"""SQLite's one writer: threads of one process take turns for it instead of failing."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
+import threading
 
-import pytest
 from sqlalchemy import text
 
-from db.session import SQLITE_BUSY_TIMEOUT_MS, WriterBusy, make_engine, make_sessions, without_waiting
+from db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_sessions
 
 
-def test_without_waiting_a_taken_writer_is_refused_at_once_and_a_free_one_taken(tmp_path) -> None:
+def test_writers_of_one_process_take_turns_and_another_process_is_waited_for(tmp_path) -> None:
     path = tmp_path / "mend.db"
     engine = make_engine(f"sqlite:///{path}")
     sessions = make_sessions(engine)
     try:
-        with sessions() as session:  # the database in WAL mode, as Mend always has it
-            session.execute(text("SELECT 1"))
-        # Another process writes: refused at once, not after the 10 s busy timeout.
-        with sqlite3.connect(path, isolation_level=None) as other:
-            other.execute("BEGIN IMMEDIATE")
-            started = time.monotonic()
-            with without_waiting(), sessions() as session, pytest.raises(WriterBusy) as busy:
-                session.execute(text("SELECT 1"))
-            assert not busy.value.here and time.monotonic() - started < SQLITE_BUSY_TIMEOUT_MS / 2000
-            other.execute("COMMIT")
-        # Another session of this process writes: refused too, and told it is here.
-        with sessions() as holder:
-            holder.execute(text("SELECT 1"))
-            with without_waiting(), sessions() as session, pytest.raises(WriterBusy) as busy:
-                session.execute(text("SELECT 1"))
-            assert busy.value.here
-        # Free: taken, and the connection waits as usual afterwards.
-        with without_waiting(), sessions() as session:
-            assert session.execute(text("SELECT 1")).scalar() == 1
+        with sessions() as session:
+            session.execute(text("CREATE TABLE t (n INTEGER)"))
+            session.commit()
             assert session.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        errors: list[BaseException] = []
+
+        def write(n: int) -> None:
+            try:
+                with sessions() as session:
+                    for _ in range(20):
+                        session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+                        session.commit()
+            except BaseException as exc:  # collected: a thread's failure must fail the test
+                errors.append(exc)
+
+        # Another process holds the writer for a moment: everyone waits, nobody fails.
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+        for thread in threads:
+            thread.join(timeout=30)
+        other.close()
+        assert errors == []
+        with sessions() as session:
+            assert session.execute(text("SELECT count(*) FROM t")).scalar() == 8 * 20
     finally:
         engine.dispose()

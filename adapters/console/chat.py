@@ -10,15 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from adapters.console.render import COMMANDS, TARGET_FIELDS, render
-from adapters.main import Runtime
-from bot import actions, cases, dispatcher, forms, staff
+from adapters.edge import Outcome, UseCases
+from bot import cases, dispatcher, forms, staff
 from bot.commands import Actor
 from bot.errors import MendError
 from bot.ports import Clock, Recipient
 from bot.replies import Form, InputKind, Reply
 from bot.values import Target
 from db.models import Platform
+from policies.schema import Policy
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +78,19 @@ class ConsoleNotifier:
 class ChatSession:
     """One terminal session: reads commands, calls the core, prints replies."""
 
-    def __init__(self, runtime: Runtime, user: str, *, read: Callable[[str], str], out: TextIO) -> None:
-        self.runtime = runtime
-        self.clock = ShiftedClock(runtime.clock)
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        policy: Policy,
+        clock: Clock,
+        user: str,
+        *,
+        read: Callable[[str], str],
+        out: TextIO,
+    ) -> None:
+        self.clock = ShiftedClock(clock)
+        # The console sends what is due itself after every command (see `dispatch`).
+        self.uses = UseCases(sessions, policy, self.clock)
         self.read = read
         self.out = out
         self.notifier = ConsoleNotifier(out)
@@ -127,8 +140,8 @@ class ChatSession:
         self.dispatch()
 
     def _command(self, name: str, args: list[str], line: str) -> None:
-        rt = self.runtime
-        deps: dict[str, Any] = {"policy": rt.policy, "clock": self.clock}
+        policy = self.uses.policy
+        deps: dict[str, Any] = {"policy": policy, "clock": self.clock}
         if name == "help":
             self.say(HELP)
         elif name == "as":
@@ -153,7 +166,7 @@ class ChatSession:
             if text.lower().startswith("history "):
                 self._command("history", args[1:], "/history " + text[8:])
                 return
-            self.fill(forms.case_form(rt.policy, forms.prefill_from_text(text, rt.policy)))
+            self.fill(forms.case_form(policy, forms.prefill_from_text(text, policy)))
         elif name in COMMANDS:
             action, params = COMMANDS[name]
             value = self._value(params, args)
@@ -163,7 +176,7 @@ class ChatSession:
 
     def _value(self, params: tuple[str, ...], args: list[str]) -> str:
         args = list(args)
-        numbers: dict[str, int] = {}
+        numbers: dict[str, Any] = {}
         for param in params:
             if param == "case":
                 if args and args[0].upper().startswith("R"):
@@ -182,23 +195,16 @@ class ChatSession:
 
     def press(self, action: str, value: str, inputs: dict[str, str] | None = None) -> None:
         """Press a button (or submit a form) and show what comes back."""
-        result = self._with_session(
-            lambda s: actions.handle(
-                action,
-                value,
-                self.actor,
-                inputs,
-                session=s,
-                policy=self.runtime.policy,
-                clock=self.clock,
-                request_key=f"console:{uuid.uuid4().hex}",
-            ),
-            show=False,
-        )
-        if isinstance(result, Form):
-            self.fill(result)
-        elif result is not None:
-            self.show(result)
+        outcome = self.uses.call(self._work(action, value, inputs), what=f"console {action}")
+        if isinstance(outcome.result, Form):
+            self.fill(outcome.result)
+        else:
+            self.tell(outcome)
+
+    def _work(
+        self, action: str, value: str, inputs: dict[str, str] | None
+    ) -> Callable[[Session], Reply | Form]:
+        return self.uses.press(action, value, self.actor, inputs, request_key=f"console:{uuid.uuid4().hex}")
 
     def fill(self, form: Form) -> None:
         """Ask for each input of a form, submit it, and ask again for any field that was wrong."""
@@ -211,29 +217,20 @@ class ChatSession:
         for field_ in form.inputs:
             values[field_.name] = self.ask(field_)
         while True:
-            try:
-                with self.runtime.sessions() as session:
-                    result = actions.handle(
-                        form.action,
-                        form.value,
-                        self.actor,
-                        values,
-                        session=session,
-                        policy=self.runtime.policy,
-                        clock=self.clock,
-                        request_key=f"console:{uuid.uuid4().hex}",
-                    )
-            except MendError as exc:
-                self.say(f"✗ {exc.message}")
-                wrong = next((i for i in form.inputs if i.name == exc.field), None)
+            outcome = self.uses.call(
+                self._work(form.action, form.value, values), what=f"console {form.action}"
+            )
+            if outcome.error is not None:
+                self.say(f"✗ {outcome.error.message}")
+                wrong = next((i for i in form.inputs if i.name == outcome.error.field), None)
                 if wrong is None:
                     return
                 values[wrong.name] = self.ask(wrong)
                 continue
-            if isinstance(result, Form):
-                self.fill(result)
+            if isinstance(outcome.result, Form):
+                self.fill(outcome.result)
             else:
-                self.show(result)
+                self.show(outcome.result)
             return
 
     def ask(self, field_: Any) -> str:
@@ -262,16 +259,19 @@ class ChatSession:
 
     def dispatch(self) -> None:
         """Send what the outbox holds that is due now, as the server's dispatcher would."""
+        uses = self.uses
         dispatcher.dispatch_due(
-            sessions=self.runtime.sessions,
-            notifier=self.notifier,
-            policy=self.runtime.policy,
-            clock=self.clock,
+            sessions=uses.sessions, notifier=self.notifier, policy=uses.policy, clock=self.clock
         )
 
-    def _with_session(self, call: Callable[[Any], Any], *, show: bool = True) -> Any:
-        with self.runtime.sessions() as session:
-            result = call(session)
-        if show and isinstance(result, Reply):
-            self.show(result)
-        return result
+    def tell(self, outcome: Outcome[Any]) -> None:
+        """Print what a use case gave: its reply, or what went wrong in one line."""
+        if outcome.error is not None:
+            self.say(f"✗ {outcome.error.message}")
+        elif outcome.code is not None:
+            self.say(f"✗ Sorry, something went wrong on our side (code {outcome.code}). Nothing was changed.")
+        else:
+            self.show(outcome.result)
+
+    def _with_session(self, call: Callable[[Session], Reply]) -> None:
+        self.tell(self.uses.call(call, what="console command"))

@@ -16,9 +16,9 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, select
+from sqlalchemy import Engine, MetaData, select
 
-from adapters.main import Runtime
+from adapters.settings import Settings
 
 INSTALLATIONS_TABLE = "slack_installations"
 BOTS_TABLE = "slack_bots"
@@ -106,27 +106,25 @@ class InstalledWorkspaces:
         return found
 
 
-def installation_store(runtime: Runtime) -> SQLAlchemyInstallationStore | None:
+def installation_store(s: Settings, engine: Engine) -> SQLAlchemyInstallationStore | None:
     """Return slack_sdk's installation store on Mend's database, or None in one-workspace token mode."""
-    s = runtime.settings
     if not (s.slack_client_id and s.slack_client_secret) or s.slack_bot_token:
         return None
     return SQLAlchemyInstallationStore(
         client_id=s.slack_client_id,
-        engine=runtime.engine,
+        engine=engine,
         installations_table_name=INSTALLATIONS_TABLE,
         bots_table_name=BOTS_TABLE,
     )
 
 
-def oauth_settings(runtime: Runtime) -> AsyncOAuthSettings | None:
+def oauth_settings(s: Settings, engine: Engine) -> AsyncOAuthSettings | None:
     """Return Bolt's OAuth settings on Mend's database, or None in one-workspace token mode."""
-    s = runtime.settings
-    installations = installation_store(runtime)
+    installations = installation_store(s, engine)
     if installations is None or not (s.slack_client_id and s.slack_client_secret):
         return None
     states = SQLAlchemyOAuthStateStore(
-        expiration_seconds=STATE_EXPIRATION_SECONDS, engine=runtime.engine, table_name=STATES_TABLE
+        expiration_seconds=STATE_EXPIRATION_SECONDS, engine=engine, table_name=STATES_TABLE
     )
     return AsyncOAuthSettings(
         client_id=s.slack_client_id,

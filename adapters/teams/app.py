@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -34,17 +33,13 @@ from microsoft_agents.hosting.core import (
     TurnState,
 )
 
-from adapters.main import Runtime, dispatch_now
+from adapters.edge import UseCases
 from adapters.settings import Settings
 from adapters.teams import cards, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
-from bot import actions, deliveries, forms, messages, staff
+from bot import forms, messages
 from bot.errors import MendError
-from bot.ports import Notifier
-from bot.replies import ActionId, Form, Reply
-from bot.values import Target
-from db import queries
-from db.models import Offer
+from bot.replies import ActionId, Form
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +47,6 @@ MESSAGES_PATH = "/api/messages"
 TOKEN_CHECK_SECONDS = 5.0
 MULTI_TENANT = "botframework.com"
 _SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
-_GIVING = (ActionId.GIVE_OPTION, ActionId.REQUEST_APPROVAL, ActionId.GIVE_AMOUNT)
 TEAMS_APP_KEY: web.AppKey[TeamsBot] = web.AppKey("mend_teams")
 
 
@@ -111,28 +105,28 @@ async def authenticate(header: str, config: AgentAuthConfiguration) -> ClaimsIde
 
 @dataclass
 class TeamsBot:
-    """The Teams edge of one Mend process: the SDK objects and the listeners."""
+    """The Teams edge of one Mend process: the SDK objects, the use-case runner and the listeners."""
 
-    runtime: Runtime
+    uses: UseCases
     adapter: CloudAdapter
     agent: AgentApplication[TurnState]
     notifier: TeamsNotifier
     auth: AgentAuthConfiguration
     app_id: str | None
-    # What the outbox is sent through after an action: the Teams notifier alone, or the
-    # composition root's notifier that routes each delivery to its person's platform.
-    dispatch_through: Notifier | None = None
+    # The personal-chat reference each Teams user was last stored with, by this process.
+    _addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         """Answer `recover [text]` with the case form, and every card submission through the core."""
         raw = _raw(context.activity)
-        await self.remember(context.activity, raw)
+        self.notifier.learn(_reference(context.activity))
         if translate.is_press(raw):
             await self.press(context, raw)
             return
+        await self.remember(context.activity, raw)
         text = translate.recover_text(raw)
         if text is not None:
-            policy = self.runtime.policy
+            policy = self.uses.policy
             form = forms.case_form(policy, forms.prefill_from_text(text, policy))
             await _send(context, cards.render_form(form))
 
@@ -141,6 +135,7 @@ class TeamsBot:
         raw = _raw(context.activity)
         if not translate.bot_was_added(raw):
             return
+        self.notifier.learn(_reference(context.activity))
         await self.remember(context.activity, raw)
         if not translate.is_personal(raw):
             log.info(
@@ -149,120 +144,77 @@ class TeamsBot:
             )
 
     async def remember(self, activity: Activity, raw: dict[str, Any]) -> None:
-        """Store the personal-chat reference of the sender (channel references are not theirs)."""
-        reference = _reference(activity)
-        self.notifier.learn(reference)
+        """Store the sender's personal-chat reference when it is new (channel references are not theirs)."""
         actor = translate.actor_from(raw)
-        if not translate.is_personal(raw) or not actor.user_id:
+        address = self._new_address(activity, raw)
+        if address is None:
             return
-        rt = self.runtime
+        outcome = await self.uses.run(self.uses.note_address(actor, address), what="storing a Teams address")
+        if outcome.ok:  # otherwise the person's request still gets its answer; the next one retries
+            self._addresses[actor.user_id] = address
 
-        def store() -> None:
-            with rt.sessions() as session:
-                staff.remember_address(actor, reference, session=session, policy=rt.policy, clock=rt.clock)
-
-        try:
-            await asyncio.to_thread(store)
-        except Exception:  # the person's request still gets its answer; the next message retries
-            log.exception("cannot store the Teams conversation reference of %s", actor.user_id)
+    def _new_address(self, activity: Activity, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """Return the sender's personal-chat reference if this process has not stored it yet."""
+        user_id = translate.actor_from(raw).user_id
+        if not translate.is_personal(raw) or not user_id:
+            return None
+        reference = _reference(activity)
+        return None if self._addresses.get(user_id) == reference else reference
 
     async def press(self, context: TurnContext, raw: dict[str, Any]) -> None:
         """Carry out a card click or form submission, show the outcome, and send what it caused."""
         press = translate.to_press(raw)
         actor = translate.actor_from(raw)
-        key = translate.request_key(raw, press)
+        what = f"Teams action {press.action}"
+        address = self._new_address(context.activity, raw)
+        work = self.uses.press(
+            press.action,
+            press.value,
+            actor,
+            press.inputs,
+            request_key=translate.request_key(raw, press),
+            address=address,
+        )
+        outcome = await self.uses.run(work, what=what)
         card_id = raw.get("replyToId")
-        try:
-            result = await asyncio.to_thread(
-                self._handle, press.action, press.value, actor, press.inputs, key
-            )
-        except MendError as exc:
-            await self.show_error(context, press, exc, card_id)
-            return
-        except Exception:
-            correlation = uuid.uuid4().hex[:8]
-            log.exception("Teams action %s failed [%s]", press.action, correlation)
-            await _send(context, cards.render_reply(messages.unexpected(correlation)))
-            return
-        if isinstance(result, Form):
-            await _send(context, cards.render_form(result))
+        shown_at = None
+        if outcome.ok and address is not None:
+            self._addresses[actor.user_id] = address
+        if outcome.error is not None:
+            await self.show_error(context, press, outcome.error, card_id)
+        elif isinstance(outcome.result, Form):
+            await _send(context, cards.render_form(outcome.result))
+        elif not outcome.ok:
+            await _send(context, cards.render_reply(outcome.result))
         else:
-            shown_at = await _show(context, cards.render_reply(result), card_id)
-            if press.action in _GIVING and key:
-                reference = _reference(context.activity)
-                await asyncio.to_thread(
-                    self._remember_request_card, press, key, sent_ref(reference, shown_at)
-                )
-        await self.dispatch()
+            activity_id = await _show(context, cards.render_reply(outcome.result), card_id)
+            shown_at = sent_ref(_reference(context.activity), activity_id)
+        await self.uses.after(outcome, shown_at, what=what)
 
     async def show_error(
         self, context: TurnContext, press: translate.Press, exc: MendError, card_id: Any
     ) -> None:
         """Show a field's error on the form it came from; any other error as a reply."""
-        form = None
-        if exc.field:
-            try:
-                form = await asyncio.to_thread(
-                    self._form_for, press, translate.actor_from(_raw(context.activity))
-                )
-            except MendError:
-                form = None
+        form = (
+            await self._form_for(press, translate.actor_from(_raw(context.activity))) if exc.field else None
+        )
         if form is not None and card_id:
             card = cards.render_form(form, values=press.inputs, error=exc.message, error_field=exc.field)
             await _show(context, card, card_id)
         else:
             await _send(context, cards.render_reply(messages.error(exc.message, field=exc.field)))
 
-    async def dispatch(self) -> None:
-        """Send what the outbox holds that is due now (approval cards, card updates, lessons)."""
-        await dispatch_now(self.runtime, self.dispatch_through or self.notifier, after="a Teams action")
-
-    def _handle(
-        self, action: str, value: str, actor: Any, inputs: dict[str, str], key: str | None
-    ) -> Reply | Form:
-        rt = self.runtime
-        with rt.sessions() as session:
-            return actions.handle(
-                action,
-                value,
-                actor,
-                inputs,
-                session=session,
-                policy=rt.policy,
-                clock=rt.clock,
-                request_key=key,
-            )
-
-    def _form_for(self, press: translate.Press, actor: Any) -> Form | None:
+    async def _form_for(self, press: translate.Press, actor: Any) -> Form | None:
+        """Return the form a submission came from, to show it again with its error."""
         if press.action == ActionId.OPEN_CASE:
-            return forms.case_form(self.runtime.policy, press.inputs)
+            return forms.case_form(self.uses.policy, press.inputs)
         opener = translate.FORM_OPENERS.get(ActionId(press.action)) if _known(press.action) else None
         if opener is None:
             return None
-        result = self._handle(opener, press.value, actor, {}, None)
-        return result if isinstance(result, Form) else None
-
-    def _remember_request_card(self, press: translate.Press, key: str, where: dict[str, Any]) -> None:
-        """Record the employee's 'sent for approval' card, so the decision updates it in place."""
-        rt = self.runtime
-        case_id = Target.decode(press.action, press.value).case_id
-        if case_id is None:
-            return
-        with rt.sessions() as session:
-            request = queries.get_pending_request(session, case_id)
-            offer = session.get(Offer, request.offer_id) if request else None
-            if request is None or offer is None or offer.request_key != key:
-                return
-            deliveries.remember_message(
-                session,
-                kind=deliveries.Kind.APPROVAL_REQUEST,
-                case_id=case_id,
-                recipient_id=request.requested_by_id,
-                sent_ref=where,
-                now=rt.clock.now(),
-                request_id=request.id,
-            )
-            session.commit()
+        outcome = await self.uses.run(
+            self.uses.press(opener, press.value, actor), what=f"Teams form {opener}"
+        )
+        return outcome.result if isinstance(outcome.result, Form) else None
 
 
 def _raw(activity: Activity) -> dict[str, Any]:
@@ -300,10 +252,9 @@ async def _show(context: TurnContext, card: dict[str, Any], card_id: Any) -> str
 
 
 def build_teams_bot(
-    runtime: Runtime, *, connections: Connections | None = None, dispatch_through: Notifier | None = None
+    settings: Settings, uses: UseCases, *, connections: Connections | None = None
 ) -> TeamsBot:
     """Wire the SDK objects, the notifier and the listeners for one process."""
-    settings = runtime.settings
     connections = connections or build_connections(settings)
     # With credentials, Mend's token goes only to Microsoft's https hosts, whatever serviceUrl says.
     validator = OutboundHostValidator(enabled=True) if settings.microsoft_app_id else None
@@ -321,18 +272,17 @@ def build_teams_bot(
     notifier = TeamsNotifier(
         adapter,
         app_id=settings.microsoft_app_id,
-        lessons_channel=runtime.policy.broadcast.teams_channel,
-        approvals_channel=runtime.policy.approvals.teams_channel,
+        lessons_channel=uses.policy.broadcast.teams_channel,
+        approvals_channel=uses.policy.approvals.teams_channel,
         tenant_id=settings.microsoft_app_tenant_id,
     )
     bot = TeamsBot(
-        runtime=runtime,
+        uses=uses,
         adapter=adapter,
         agent=agent,
         notifier=notifier,
         auth=connections.get_default_connection_configuration(),
         app_id=settings.microsoft_app_id,
-        dispatch_through=dispatch_through,
     )
     agent.activity("message")(bot.on_message)
     agent.activity("conversationUpdate")(bot.on_installed)
@@ -340,21 +290,8 @@ def build_teams_bot(
     return bot
 
 
-def add_teams_routes(
-    web_app: web.Application,
-    runtime: Runtime,
-    *,
-    connections: Connections | None = None,
-    dispatch_through: Notifier | None = None,
-) -> TeamsBot:
-    """Add POST /api/messages (Bot Framework activities from Teams) to an aiohttp app.
-
-    Returns the Teams edge, whose `notifier` the composition root can hand to the
-    scheduled dispatcher (or to a notifier that routes per platform). When Slack
-    runs in the same process, pass that routing notifier as `dispatch_through`, so
-    deliveries for Slack users dispatched after a Teams action go to Slack.
-    """
-    bot = build_teams_bot(runtime, connections=connections, dispatch_through=dispatch_through)
+def add_teams_routes(web_app: web.Application, bot: TeamsBot) -> None:
+    """Add POST /api/messages (Bot Framework activities from Teams) to an aiohttp app."""
     web_app[TEAMS_APP_KEY] = bot
     if not bot.app_id:
         log.warning(
@@ -367,10 +304,10 @@ def add_teams_routes(
         )
 
     async def on_startup(_app: web.Application) -> None:
+        # The notifier sends from the dispatcher's threads through the SDK's client on this loop.
         bot.notifier.loop = asyncio.get_running_loop()
 
     async def messages_endpoint(request: web.Request) -> web.StreamResponse:
-        bot.notifier.loop = asyncio.get_running_loop()
         if bot.app_id:
             identity = await authenticate(request.headers.get("Authorization", ""), bot.auth)
             if identity is None:
@@ -381,11 +318,11 @@ def add_teams_routes(
             # The SDK reads the identity under this plain string key; aiohttp prefers typed keys.
             warnings.simplefilter("ignore", NotAppKeyWarning)
             request["claims_identity"] = identity
-        return await bot.adapter.process(request, bot.agent)
+        response = await bot.adapter.process(request, bot.agent)
+        return response if response is not None else web.Response(status=202)
 
     web_app.on_startup.append(on_startup)
     web_app.router.add_post(MESSAGES_PATH, messages_endpoint)
-    return bot
 
 
 def _known(action: str) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.main import build_runtime
+from adapters.main import build_runtime, sender_for
 from adapters.scheduler import start_scheduler
 from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
@@ -98,7 +98,7 @@ def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessio
     runtime = build_runtime(settings, clock=FakeClock(MONDAY_MORNING))
 
     async def scenario() -> None:
-        handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
+        handle = start_scheduler(sender_for(runtime, WebhookNotifier(recorder.url)), dispatch_seconds=3600)
         try:
             await asyncio.sleep(0.2)  # the first poll runs at start: nothing is due
             _queue(runtime.sessions, 3, now=MONDAY_MORNING)
@@ -124,7 +124,7 @@ def test_a_hanging_send_does_not_block_the_event_loop(fresh_sessions, recorder) 
 
     async def scenario() -> None:
         nonlocal ticks
-        handle = start_scheduler(runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600)
+        handle = start_scheduler(sender_for(runtime, WebhookNotifier(recorder.url)), dispatch_seconds=3600)
         try:
             recorder.hang.set()
             _queue(runtime.sessions, 1, now=MONDAY_MORNING)

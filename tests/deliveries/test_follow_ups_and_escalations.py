@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.main import build_runtime
+from adapters.main import build_runtime, sender_for
 from adapters.scheduler import start_scheduler
 from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
@@ -375,7 +375,7 @@ def test_a_scheduler_started_after_monday_morning_queues_that_weeks_digest_once(
 
     async def scenario() -> None:
         handle = start_scheduler(
-            runtime, WebhookNotifier(recorder.url), dispatch_seconds=3600, escalate_seconds=3600
+            sender_for(runtime, WebhookNotifier(recorder.url)), dispatch_seconds=3600, escalate_seconds=3600
         )
         try:
             for _ in range(200):  # the scheduler's first runs are at its start

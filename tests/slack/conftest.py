@@ -9,20 +9,19 @@ import json
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.main import Runtime
-from adapters.server import build_web_app
+from adapters.main import Runtime, build_web_app
 from adapters.settings import Settings
 from bot import staff
 from db import migrate
 from db.session import make_engine, make_sessions
 from policies.loader import load_policy
+from tests.fakes import MONDAY_MORNING, FakeClock
 from tests.slack.webapi import TEAM, Call, SlackWebApi
 
 SECRET = "mend-test-signing-secret"
@@ -33,17 +32,6 @@ slack,UALICE,Alice Park,alice@example.com,frontline,bob@example.com,hq
 slack,UBOB,Bob Reyes,bob@example.com,supervisor,carol@example.com,hq
 slack,UCAROL,Carol Diaz,carol@example.com,manager,,hq
 """
-
-
-class FixedClock:
-    """A clock that stands still on a working morning."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        """Return the fixed moment."""
-        return self.moment
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,7 +68,7 @@ def make_runtime(database_url: str) -> Iterator[Callable[..., Runtime]]:
             policy=load_policy(settings_obj.policy_file),
             engine=engine,
             sessions=make_sessions(engine),
-            clock=FixedClock(),
+            clock=FakeClock(MONDAY_MORNING),
         )
 
     yield make

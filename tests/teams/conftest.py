@@ -5,19 +5,18 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
 
-from adapters.main import Runtime
+from adapters.main import Runtime, build_web_app
 from adapters.settings import Settings
-from adapters.teams.app import add_teams_routes
 from bot import staff
 from db import migrate
 from db.session import make_engine, make_sessions
 from policies.loader import load_policy
+from tests.fakes import MONDAY_MORNING, FakeClock
 from tests.teams.connector import RecordingConnector
 
 TENANT = "tenant-1"
@@ -31,17 +30,6 @@ teams,aad-carol,Carol Diaz,carol@example.com,manager,,hq
 """
 
 
-class FixedClock:
-    """A clock that stands still."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        """Return the fixed moment."""
-        return self.moment
-
-
 @pytest.fixture
 def make_runtime(tmp_path) -> Iterator[Any]:
     """Return a factory of runtimes on one migrated SQLite file, with a Teams lessons channel."""
@@ -53,14 +41,21 @@ def make_runtime(tmp_path) -> Iterator[Any]:
     )
 
     def make(**settings: Any) -> Runtime:
-        values = {"MICROSOFT_APP_ID": None, "MICROSOFT_APP_PASSWORD": None, "MICROSOFT_APP_TENANT_ID": None}
+        values = {
+            "MICROSOFT_APP_ID": None,
+            "MICROSOFT_APP_PASSWORD": None,
+            "MICROSOFT_APP_TENANT_ID": None,
+            # The connector is a local stand-in without Azure's tokens; tests with an app id set one.
+            "MEND_TEAMS_UNAUTHENTICATED": True,
+            "SLACK_SIGNING_SECRET": None,
+        }
         values.update(settings)
         return Runtime(
             settings=Settings(_env_file=None, **values),  # type: ignore[call-arg]
             policy=policy,
             engine=engine,
             sessions=make_sessions(engine),
-            clock=FixedClock(),
+            clock=FakeClock(MONDAY_MORNING),
         )
 
     yield make
@@ -123,11 +118,10 @@ class TeamsUser:
 
 
 @contextlib.asynccontextmanager
-async def teams_server(runtime: Runtime, **kwargs: Any) -> AsyncIterator[tuple[str, RecordingConnector]]:
-    """Serve an aiohttp app with the Teams routes on a free port, and a recording connector."""
+async def teams_server(runtime: Runtime) -> AsyncIterator[tuple[str, RecordingConnector]]:
+    """Serve the app `mend serve` builds on a free port, and a recording connector."""
     connector = await RecordingConnector().start()
-    web_app = web.Application()
-    add_teams_routes(web_app, runtime, **kwargs)
+    web_app = build_web_app(runtime)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -201,9 +201,9 @@ async def _valid_token_to_a_foreign_service_url(runtime):
 
 def test_without_an_app_id_mend_serve_does_not_answer_teams_at_all(make_runtime, tmp_path):
     """A Slack-only install must not leave an open door: no app id, no opt-in, no /api/messages."""
-    from adapters.server import build_web_app
+    from adapters.main import build_web_app
 
-    runtime = make_runtime()
+    runtime = make_runtime(MEND_TEAMS_UNAUTHENTICATED=False)
     assert not runtime.settings.teams_enabled()
 
     async def post() -> int:
