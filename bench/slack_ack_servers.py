@@ -204,7 +204,7 @@ def _equivalent_database(stack: ExitStack) -> Path:
     from slack_equivalent import connect  # beside this file, the first folder on a script's path
 
     path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "equivalent.db"
-    connect(str(path)).close()
+    connect(str(path)).dispose()
     return path
 
 

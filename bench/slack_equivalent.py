@@ -6,14 +6,15 @@ Mend does when a case is opened, with no more machinery than that takes:
 - `/recover` acks, then opens a case modal the size of Mend's (the same nine inputs and
   option lists; the command's text prefills the description) with `views.open`;
 - a case-form submission checks the fields (a wrong one is answered on its field), writes
-  the case and one audit row to SQLite in one transaction, acks (which closes the modal),
+  the case and one audit row to SQLite in one transaction through SQLAlchemy 2's ORM
+  (models of its own, a session per submission, as the documentation shows), acks (which closes the modal),
   then posts a suggestion of the size of Mend's to the person with `chat.postMessage`.
 
 It keeps the libraries' defaults, as their documentation shows them: slack_sdk's client
 opens an HTTP session for each Web API call and encodes JSON with the standard library,
 which Mend tunes (one session, orjson). SQLite is set up like Mend's (WAL,
-synchronous=NORMAL, foreign keys on); the write runs in one worker thread with one
-connection, so the event loop goes on answering while SQLite commits. Each process
+synchronous=NORMAL, foreign keys on, transactions begun IMMEDIATE); the write runs in
+one worker thread, so the event loop goes on answering while SQLite commits. Each process
 listens with SO_REUSEPORT, so several can share a port like the bare app's.
 
     .venv/bin/python bench/slack_equivalent.py PORT WEB_API_URL DATABASE_FILE
@@ -22,14 +23,15 @@ listens with SO_REUSEPORT, so several can share a port like the bare app's.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import sqlite3
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from sqlalchemy import JSON, Engine, ForeignKey, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 SECRET = "bench-signing-secret"  # bench/slack_ack.py signs its requests with it
 CASE_CALLBACK = "mend_open_case"  # the callback id bench/slack_ack.py submits
@@ -51,36 +53,6 @@ SEVERITIES = {
     "critical": "Critical: serious harm or loss",
 }
 TIERS = {"standard": "Standard", "silver": "Silver", "gold": "Gold", "platinum": "Platinum"}
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    id INTEGER PRIMARY KEY,
-    opened_by TEXT NOT NULL,
-    customer_name TEXT NOT NULL,
-    customer_ref TEXT,
-    customer_email TEXT,
-    customer_phone TEXT,
-    category TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    description TEXT NOT NULL,
-    order_value INTEGER,
-    currency TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ix_cases_customer_ref ON cases (customer_ref);
-CREATE INDEX IF NOT EXISTS ix_cases_status ON cases (status);
-CREATE INDEX IF NOT EXISTS ix_cases_created_at ON cases (created_at);
-CREATE TABLE IF NOT EXISTS audit_events (
-    id INTEGER PRIMARY KEY,
-    case_id INTEGER NOT NULL REFERENCES cases (id),
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    at TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS ix_audit_events_case_id ON audit_events (case_id);
-"""
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -299,47 +271,84 @@ def suggestion(case_id: int, case: dict[str, Any]) -> tuple[str, list[dict[str, 
     return f"{title.strip('*')}: Say this:\n{say}", blocks
 
 
-def connect(database: str) -> sqlite3.Connection:
-    """Open the database, creating its tables if need be; each write begins IMMEDIATE."""
-    db = sqlite3.connect(database, timeout=10, isolation_level="IMMEDIATE", check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.executescript(SCHEMA)
-    return db
+class Base(DeclarativeBase):
+    """The equivalent app's own tables, declared as SQLAlchemy 2's documentation shows."""
 
 
-def write_case(db: sqlite3.Connection, user: str, case: dict[str, Any]) -> int:
+class CaseRow(Base):
+    """A recovery case."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opened_by: Mapped[str]
+    customer_name: Mapped[str]
+    customer_ref: Mapped[str | None] = mapped_column(index=True)
+    customer_email: Mapped[str | None]
+    customer_phone: Mapped[str | None]
+    category: Mapped[str]
+    severity: Mapped[str]
+    description: Mapped[str]
+    order_value: Mapped[int | None]
+    currency: Mapped[str]
+    tier: Mapped[str]
+    status: Mapped[str] = mapped_column(index=True, default="open")
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditRow(Base):
+    """One audit event of a case."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    actor: Mapped[str]
+    action: Mapped[str]
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def connect(database: str) -> Engine:
+    """Return an engine on the SQLite file, its tables made; each transaction begins IMMEDIATE."""
+    engine = create_engine(f"sqlite:///{database}", connect_args={"timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _set_up(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's documented recipe for BEGIN IMMEDIATE
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def write_case(sessions: sessionmaker[Session], user: str, case: dict[str, Any]) -> int:
     """Write the case and its audit row in one transaction; return the case's id."""
-    now = datetime.now(UTC).isoformat()
-    with db:  # BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on an error
-        cursor = db.execute(
-            "INSERT INTO cases (opened_by, customer_name, customer_ref, customer_email, customer_phone,"
-            " category, severity, description, order_value, currency, tier, status, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-            (
-                user,
-                case["customer_name"],
-                case.get("customer_ref") or None,
-                case.get("customer_email") or None,
-                case.get("customer_phone") or None,
-                case["category"],
-                case["severity"],
-                case["description"],
-                case["order_value"],
-                CURRENCY,
-                case["tier"],
-                now,
-            ),
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        row = CaseRow(
+            opened_by=user,
+            customer_name=case["customer_name"],
+            customer_ref=case.get("customer_ref") or None,
+            customer_email=case.get("customer_email") or None,
+            customer_phone=case.get("customer_phone") or None,
+            category=case["category"],
+            severity=case["severity"],
+            description=case["description"],
+            order_value=case["order_value"],
+            currency=CURRENCY,
+            tier=case["tier"],
+            created_at=now,
         )
-        case_id = int(cursor.lastrowid or 0)
-        detail = json.dumps({"category": case["category"], "severity": case["severity"]})
-        db.execute(
-            "INSERT INTO audit_events (case_id, actor, action, at, detail)"
-            " VALUES (?, ?, 'case_opened', ?, ?)",
-            (case_id, user, now, detail),
-        )
-    return case_id
+        session.add(row)
+        session.flush()
+        detail = {"category": case["category"], "severity": case["severity"]}
+        session.add(AuditRow(case_id=row.id, actor=user, action="case_opened", at=now, detail=detail))
+        return row.id
 
 
 def main(port: int, api_url: str, database: str) -> None:
@@ -350,8 +359,8 @@ def main(port: int, api_url: str, database: str) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     app = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-equivalent", base_url=api_url))
-    db = connect(database)
-    writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite")  # the one thread that uses `db`
+    sessions = sessionmaker(connect(database), expire_on_commit=False)
+    writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite")  # SQLite has one writer anyway
 
     @app.command("/recover")
     async def recover(ack, body, client):  # type: ignore[no-untyped-def]
@@ -365,7 +374,7 @@ def main(port: int, api_url: str, database: str) -> None:
             await ack(response_action="errors", errors=errors)
             return
         user = body["user"]["id"]
-        case_id = await asyncio.get_running_loop().run_in_executor(writer, write_case, db, user, case)
+        case_id = await asyncio.get_running_loop().run_in_executor(writer, write_case, sessions, user, case)
         await ack()
         text, blocks = suggestion(case_id, case)
         await client.chat_postMessage(channel=user, text=text, blocks=blocks)
