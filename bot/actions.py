@@ -12,7 +12,7 @@ from typing import TypedDict
 
 from sqlalchemy.orm import Session
 
-from bot import approvals, cases, forms, lessons, messages, offers
+from bot import approvals, cases, fields, forms, lessons, messages, offers
 from bot.commands import (
     Actor,
     CancelCase,
@@ -24,7 +24,7 @@ from bot.commands import (
     ReopenCase,
     ResolveCase,
 )
-from bot.errors import MendError
+from bot.errors import InvalidInput, MendError
 from bot.follow_ups import FollowUpAnswer, answer_follow_up
 from bot.ports import Clock
 from bot.replies import ActionId, Form, Reply
@@ -98,6 +98,9 @@ def handle(
     route = ROUTES.get(action)
     if route is None:
         raise LookupError(f"no route for action {action!r}: add one to bot.actions.ROUTES")
+    for name, text in (inputs or {}).items():
+        if not fields.storable(text):
+            raise InvalidInput(name, messages.unreadable(name))
     press = Press(actor, Target.decode(action, value), dict(inputs or {}), request_key)
     return route(press, Deps(session=session, policy=policy, clock=clock))
 

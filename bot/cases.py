@@ -335,6 +335,8 @@ def customer_history(actor: Actor, query: str, *, session: Session, policy: Poli
     query = (query or "").strip()
     if not query:
         raise InvalidInput("customer", messages.history_needs_customer())
+    if not fields.storable(query):
+        raise InvalidInput("customer", messages.unreadable("customer"))
     viewer = resolve_actor(session, actor, policy=policy, now=clock.now())
     keys = keys_from_query(query)
     cases = queries.list_customer_cases(

@@ -6,6 +6,7 @@ name fields by them, and each adapter renders the limit the form carries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -101,3 +102,28 @@ BY_NAME: Mapping[str, FieldSpec] = MappingProxyType(
         )
     }
 )
+
+
+def storable(text: str) -> bool:
+    """Say whether a database can store this text: no NUL character and no lone surrogate.
+
+    Both arrive only by pasting or by hand-made requests, and no retry can save them;
+    they are the person's input to fix, not a failure on Mend's side.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def cleaned(text: str) -> str:
+    """Return text Mend did not ask for (a display name, a prefill) with what cannot be stored replaced."""
+    if storable(text):
+        return text
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

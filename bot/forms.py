@@ -54,11 +54,11 @@ def _words_of(policy: Policy) -> _Words:
 
 def prefill_from_text(text: str, policy: Policy) -> dict[str, str]:
     """Return the case form values that free text after /recover suggests."""
-    text = (text or "").strip()
+    text = fields.cleaned(text or "").strip()
     if not text:
         return {}
     words = _words_of(policy)
-    values: dict[str, str] = {"description": text}
+    values: dict[str, str] = {"description": text[: fields.DESCRIPTION.max_length]}
     lowered = text.lower()
     best, best_len = None, 0
     for name, length, pattern in words.categories:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import messages
+from bot import fields, messages
 from bot.audit import record
 from bot.commands import Actor
 from bot.errors import InvalidInput, NotFound
@@ -68,7 +68,7 @@ def _add_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime)
     staff = queries.get_staff_by_email(session, email) if email else None
     if staff is None:
         staff = Staff(
-            name=(actor.name or actor.user_id).strip()[:200],
+            name=fields.cleaned(actor.name or actor.user_id).strip()[:200],
             email=email,
             role=policy.default_role,
             location=policy.default_location,

@@ -72,6 +72,7 @@ from bot.messages.inputs import (
     unknown_category,
     unknown_severity,
     unknown_tier,
+    unreadable,
 )
 from bot.messages.lessons import (
     case_resolved,
@@ -159,6 +160,7 @@ __all__ = [
     "unknown_person",
     "unknown_severity",
     "unknown_tier",
+    "unreadable",
     "weekly_digest",
     "when",
     "who_am_i",

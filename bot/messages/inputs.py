@@ -18,6 +18,14 @@ def too_long(field: str, limit: int, actual: int | None = None) -> str:
     return f"{label(field)} is too long{got}: keep it under {limit:,} characters."
 
 
+def unreadable(field: str) -> str:
+    """Say a text holds characters that cannot be saved (a NUL, or half of an emoji)."""
+    return (
+        f"{label(field)} holds characters that cannot be saved (a broken emoji or a control "
+        "character, usually from pasting): retype it, or paste it again as plain text."
+    )
+
+
 def unknown_category(category: str, policy: Policy) -> str:
     """Say the category is not one the policy knows."""
     known = ", ".join(policy.categories)
