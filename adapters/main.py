@@ -132,7 +132,7 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
     if slack_configured(settings):
         oauth = oauth_settings(settings, runtime.engine)
         slack = build_slack_bot(settings, uses, oauth_settings=oauth)
-        add_slack_routes(web_app, slack.app, oauth)
+        add_slack_routes(web_app, slack.app, oauth, signing_secret=settings.slack_signing_secret or "")
         web_app[SLACK_KEY] = slack
         store = installation_store(settings, runtime.engine)
         workspaces = InstalledWorkspaces(store) if store is not None else None

@@ -4,6 +4,11 @@ A button's `action_id` is Mend's action id (with `#n` appended when one actions
 block holds the same action twice, as Slack wants them unique) and its `value`
 the case, option or request id. A modal's `callback_id` is the form's action id,
 its `private_metadata` a JSON object with the form's value and where it was opened.
+
+Everything rendered keeps to what Slack accepts, whatever length the core's text has:
+a text is cut with an ellipsis (after escaping, never inside an entity), a prefill
+to its input's own maximum, a message to 50 blocks and a view to 100. Slack refuses
+the whole message or view otherwise, and the person sees nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +20,29 @@ from typing import Any
 from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Tone
 
 INPUT_ACTION = "value"
-TITLE_LIMIT = 24
-TEXT_LIMIT = 3000  # a mrkdwn text object, after escaping
-FIELD_LIMIT = 2000  # one of a section's fields, after escaping
-HEADING_LIMIT = 150  # a bold heading above a body, after escaping
+# Slack's limits, in characters (after escaping, for mrkdwn).
+TITLE_LIMIT = 24  # a modal's title, submit and close buttons
+TEXT_LIMIT = 3000  # a section's text
+FIELD_LIMIT = 2000  # one of a section's fields
+CONTEXT_LIMIT = 2000  # one element of a context block
+HEADING_LIMIT = 150  # a bold heading above a body (Mend's own layout, not Slack's)
+LABEL_LIMIT = 150  # an input's label
+HINT_LIMIT = 2000  # an input's hint
+PLACEHOLDER_LIMIT = 150
+BUTTON_LIMIT = 75  # a button's or an option's text
+INPUT_LIMIT = 3000  # what a plain-text input takes, and so its longest prefill
+FALLBACK_LIMIT = 40_000  # a message's `text`, shown in notifications
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100  # a modal or the Home tab
 _TONE = {Tone.INFO: "", Tone.SUCCESS: ":white_check_mark: ", Tone.WARNING: ":warning: ", Tone.ERROR: ":x: "}
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_ESCAPES = str.maketrans(_ENTITIES)
+# What Mend puts in a modal's private_metadata, and the longest each may be when it comes back.
+_METADATA_KEYS = ("value", "channel", "ts")
+_METADATA_LIMIT = 255
 
 
-def _plain(text: str, limit: int = 3000) -> dict[str, Any]:
+def _plain(text: str, limit: int = TEXT_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
 
 
@@ -34,8 +53,11 @@ def _escape(text: str, limit: int | None = None) -> str:
     disguised links), so typed text carries them as entities. The cut falls
     between escaped characters, so it never leaves half an entity.
     """
-    pieces = [_ENTITIES.get(char, char) for char in text]
-    if limit is None or sum(map(len, pieces)) <= limit:
+    if limit is None:
+        return text.translate(_ESCAPES)
+    # Escaping only lengthens a text: what lies past `limit` typed characters is never shown.
+    pieces = [_ENTITIES.get(char, char) for char in text[: limit + 1]]
+    if len(text) <= limit and sum(map(len, pieces)) <= limit:
         return "".join(pieces)
     kept, size = [], 0
     for piece in pieces:
@@ -74,7 +96,7 @@ def action_of(action_id: str) -> str:
 def _button(button: Button, suffix: str = "") -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "button",
-        "text": _plain(button.label, 75),
+        "text": _plain(button.label, BUTTON_LIMIT),
         "action_id": f"{button.action.value}{suffix}",
         "value": button.value,
     }
@@ -85,7 +107,7 @@ def _button(button: Button, suffix: str = "") -> dict[str, Any]:
 
 def fallback_text(reply: Reply) -> str:
     """Return the text Slack shows in notifications for a reply, escaped: Slack parses it as mrkdwn."""
-    return _escape(f"{reply.title}: {reply.text}" if reply.text else reply.title)
+    return _escape(f"{reply.title}: {reply.text}" if reply.text else reply.title, FALLBACK_LIMIT)
 
 
 def _fact_sections(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
@@ -102,23 +124,19 @@ def _fact_sections(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
 
 
 def render_reply(reply: Reply) -> list[dict[str, Any]]:
-    """Return a reply as blocks: title, text, fields, items with their buttons, note, buttons."""
-    blocks: list[dict[str, Any]] = [
+    """Return a reply as blocks: title, text, fields, items with their buttons, note, buttons.
+
+    Past Slack's 50 blocks, the last items are left out: the note and the buttons stay.
+    """
+    head: list[dict[str, Any]] = [
         {"type": "section", "text": _mrkdwn(heading=reply.title, mark=_TONE[reply.tone])}
     ]
     if reply.text:
-        blocks.append({"type": "section", "text": _mrkdwn(reply.text)})
-    blocks += _fact_sections(reply.fields)
-    for item in reply.items:
-        section: dict[str, Any] = {
-            "type": "section",
-            "text": _mrkdwn(item.detail, heading=item.title),
-        }
-        if item.button:
-            section["accessory"] = _button(item.button)
-        blocks.append(section)
+        head.append({"type": "section", "text": _mrkdwn(reply.text)})
+    head += _fact_sections(reply.fields)
+    tail: list[dict[str, Any]] = []
     if reply.note:
-        blocks.append({"type": "context", "elements": [_mrkdwn(reply.note)]})
+        tail.append({"type": "context", "elements": [_mrkdwn(reply.note, limit=CONTEXT_LIMIT)]})
     if reply.buttons:
         seen: dict[str, int] = {}
         elements = []
@@ -126,56 +144,71 @@ def render_reply(reply: Reply) -> list[dict[str, Any]]:
             count = seen.get(button.action.value, 0)
             seen[button.action.value] = count + 1
             elements.append(_button(button, f"#{count}" if count else ""))
-        blocks.append({"type": "actions", "elements": elements})
-    return blocks[:50]
+        tail.append({"type": "actions", "elements": elements})
+    head = head[: MESSAGE_BLOCKS - len(tail)]
+    items = []
+    for item in reply.items[: MESSAGE_BLOCKS - len(tail) - len(head)]:
+        section: dict[str, Any] = {
+            "type": "section",
+            "text": _mrkdwn(item.detail, heading=item.title),
+        }
+        if item.button:
+            section["accessory"] = _button(item.button)
+        items.append(section)
+    return head + items + tail
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": _plain(label, 75), "value": value}
+    return {"text": _plain(label, BUTTON_LIMIT), "value": value}
 
 
 def _element(spec: Input, value: str | None) -> dict[str, Any]:
     if spec.kind is InputKind.CHOICE:
+        choices = spec.choices[:100]
         element: dict[str, Any] = {
             "type": "static_select",
             "action_id": INPUT_ACTION,
-            "options": [_option(c.value, c.label) for c in spec.choices[:100]],
+            "options": [_option(c.value, c.label) for c in choices],
         }
-        chosen = next((c for c in spec.choices if c.value == value), None)
+        chosen = next((c for c in choices if c.value == value), None)
         if chosen is not None:
             element["initial_option"] = _option(chosen.value, chosen.label)
         if spec.placeholder:
-            element["placeholder"] = _plain(spec.placeholder, 150)
+            element["placeholder"] = _plain(spec.placeholder, PLACEHOLDER_LIMIT)
         return element
     element = {"type": "plain_text_input", "action_id": INPUT_ACTION}
     if spec.kind is InputKind.LONG_TEXT:
         element["multiline"] = True
+    limit = min(spec.max_length or INPUT_LIMIT, INPUT_LIMIT)
     if spec.max_length:
-        element["max_length"] = min(spec.max_length, 3000)
+        element["max_length"] = limit
     if spec.placeholder:
-        element["placeholder"] = _plain(spec.placeholder, 150)
+        element["placeholder"] = _plain(spec.placeholder, PLACEHOLDER_LIMIT)
     if value:
-        element["initial_value"] = value
+        # Slack refuses the whole view when a prefill is longer than its input takes.
+        element["initial_value"] = _cut(value, limit)
     return element
 
 
 def render_form(form: Form, *, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return a form as a modal view whose submission comes back with the form's action and value."""
-    blocks: list[dict[str, Any]] = []
+    head: list[dict[str, Any]] = []
     if form.intro:
-        blocks.append({"type": "section", "text": _mrkdwn(form.intro)})
-    blocks += _fact_sections(form.fields)
-    for spec in form.inputs:
+        head.append({"type": "section", "text": _mrkdwn(form.intro)})
+    head += _fact_sections(form.fields)
+    inputs = []
+    for spec in form.inputs[:VIEW_BLOCKS]:
         block: dict[str, Any] = {
             "type": "input",
             "block_id": spec.name,
-            "label": _plain(spec.label, 2000),
+            "label": _plain(spec.label, LABEL_LIMIT),
             "optional": not spec.required,
             "element": _element(spec, spec.initial),
         }
         if spec.hint:
-            block["hint"] = _plain(spec.hint, 2000)
-        blocks.append(block)
+            block["hint"] = _plain(spec.hint, HINT_LIMIT)
+        inputs.append(block)
+    blocks = head[: VIEW_BLOCKS - len(inputs)] + inputs
     return {
         "type": "modal",
         "callback_id": form.action.value,
@@ -189,7 +222,7 @@ def render_form(form: Form, *, metadata: Mapping[str, Any] | None = None) -> dic
 
 def render_home(reply: Reply) -> dict[str, Any]:
     """Return a reply as the App Home tab."""
-    return {"type": "home", "blocks": render_reply(reply)[:100]}
+    return {"type": "home", "blocks": render_reply(reply)}
 
 
 def form_inputs(view: Mapping[str, Any]) -> dict[str, str]:
@@ -204,13 +237,23 @@ def form_inputs(view: Mapping[str, Any]) -> dict[str, str]:
     return inputs
 
 
-def view_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the private metadata Mend put in a modal (the form's value and where it came from)."""
+def view_metadata(view: Mapping[str, Any]) -> dict[str, str]:
+    """Return the private metadata Mend put in a modal (the form's value and where it came from).
+
+    Only what Mend writes comes back, as text: the metadata is carried into the next modal,
+    and told where to update a message.
+    """
     try:
         data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+    except (TypeError, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: data[key]
+        for key in _METADATA_KEYS
+        if isinstance(data.get(key), str) and len(data[key]) <= _METADATA_LIMIT
+    }
 
 
 def first_input(view: Mapping[str, Any]) -> str | None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import Actor
+from bot.fields import storable
 from db.models import Platform
+
+# The longest request key the database keeps (cases.request_key, offers.request_key).
+KEY_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def team_of(body: Mapping[str, Any]) -> str:
 def view_request_key(body: Mapping[str, Any]) -> str:
     """Return the idempotency key of a modal submission: a retried submission has the same view id."""
     view = body.get("view") or {}
-    return f"slack:{team_of(body)}:view:{view.get('id')}"
+    return _storable_key(f"slack:{team_of(body)}:view:{view.get('id')}")
 
 
 def action_request_key(body: Mapping[str, Any], action: Mapping[str, Any]) -> str:
@@ -68,8 +73,15 @@ def action_request_key(body: Mapping[str, Any], action: Mapping[str, Any]) -> st
     where = message_location(body)
     if where is not None:
         button = f"{action.get('action_id')}:{action.get('value')}"
-        return f"slack:{team_of(body)}:click:{where[0]}:{where[1]}:{button}:{user}"
-    return f"slack:{team_of(body)}:action:{action.get('action_ts')}:{user}"
+        return _storable_key(f"slack:{team_of(body)}:click:{where[0]}:{where[1]}:{button}:{user}")
+    return _storable_key(f"slack:{team_of(body)}:action:{action.get('action_ts')}:{user}")
+
+
+def _storable_key(key: str) -> str:
+    """Return the key as it is, or its digest when the database could not store it (too long, a NUL)."""
+    if len(key) <= KEY_LIMIT and storable(key):
+        return key
+    return "slack:sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def message_location(body: Mapping[str, Any]) -> tuple[str, str] | None:

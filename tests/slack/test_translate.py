@@ -298,3 +298,25 @@ def test_a_home_tab_click_is_keyed_by_its_action_ts() -> None:
     assert key == "slack:T123456:action:1548426417.840180:U123456"
     assert translate.action_request_key(retried, retried["actions"][0]) == key
     assert translate.action_request_key(again, again["actions"][0]) != key
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"value": "1042:" + "1" * 500},  # a value no button of Mend's carries
+        {"value": "1042:1\x00"},
+        {"value": "1042:\ud83d"},  # half an emoji, from a hand-made payload
+    ],
+)
+def test_a_key_the_database_cannot_keep_is_kept_as_its_digest(other: dict[str, str]) -> None:
+    body = button_click(**other)
+    key = translate.action_request_key(body, body["actions"][0])
+    assert key.startswith("slack:sha256:") and len(key) == len("slack:sha256:") + 64
+    assert key == translate.action_request_key(copy.deepcopy(body), body["actions"][0])  # a retry
+    assert key != translate.action_request_key(button_click(value="1042:1"), button_click()["actions"][0])
+
+
+def test_a_submission_of_a_long_view_id_is_keyed_by_its_digest() -> None:
+    key = translate.view_request_key(view_submission(view_id="V" * 300))
+    assert key.startswith("slack:sha256:") and len(key) <= translate.KEY_LIMIT
+    assert key != translate.view_request_key(view_submission(view_id="V" * 301))
