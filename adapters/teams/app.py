@@ -1,8 +1,9 @@
 """POST /api/messages: the Agents SDK's aiohttp hosting, listeners that call the core, and auth.
 
 With MICROSOFT_APP_ID set, every request must carry a Bot Framework token for that
-app (single-tenant with MICROSOFT_APP_TENANT_ID, multi-tenant without). Without it
-Mend runs unauthenticated, for local testing only, and says so loudly.
+app (single-tenant with MICROSOFT_APP_TENANT_ID, multi-tenant without). Without it,
+`mend serve` does not serve Teams at all, unless MEND_TEAMS_UNAUTHENTICATED=1 asks it to
+accept anyone, for local testing only, which it says loudly.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import jwt
 from aiohttp import web
 from aiohttp.web_exceptions import NotAppKeyWarning
-from microsoft_agents.activity import Activity, load_configuration_from_env
+from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse, load_configuration_from_env
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
@@ -29,13 +30,14 @@ from microsoft_agents.hosting.core import (
     MemoryStorage,
     MessageFactory,
     OutboundHostValidator,
+    RouteRank,
     TurnContext,
     TurnState,
 )
 
 from adapters.edge import UseCases
 from adapters.settings import Settings
-from adapters.teams import cards, translate
+from adapters.teams import boundary, cards, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
 from bot import forms, messages
 from bot.errors import MendError
@@ -48,6 +50,9 @@ TOKEN_CHECK_SECONDS = 5.0
 MULTI_TENANT = "botframework.com"
 _SETTINGS = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 TEAMS_APP_KEY: web.AppKey[TeamsBot] = web.AppKey("mend_teams")
+# An Action.Execute click arrives as this invoke; its answer's `type` for "show this message".
+ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+ACTIVITY_MESSAGE = "application/vnd.microsoft.activity.message"
 
 
 def sdk_configuration(settings: Settings) -> dict[str, Any]:
@@ -143,6 +148,26 @@ class TeamsBot:
                 (raw.get("conversation") or {}).get("id"),
             )
 
+    async def on_invoke(self, context: TurnContext, _state: TurnState) -> None:
+        """Answer an invoke with 200 and change nothing: Mend's cards send Action.Submit, not invokes.
+
+        Teams waits for an answer to every invoke and shows a failure for anything but
+        200. An Action.Execute (`adaptiveCard/action`) on a card Mend did not make is
+        told, in the form that action expects, that the button is out of date.
+        """
+        name = context.activity.name or ""
+        body: dict[str, Any] | None = None
+        if name == ADAPTIVE_CARD_ACTION:
+            body = {"statusCode": 200, "type": ACTIVITY_MESSAGE, "value": messages.bad_button()}
+        log.info("Teams invoke %r answered without acting on it", name[:100])
+        await context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+        )
+
+    async def on_other(self, context: TurnContext, _state: TurnState) -> None:
+        """Let every other kind of activity (typing, reactions, edits) pass: Mend has nothing to say to it."""
+        log.debug("Teams %r activity ignored", (context.activity.type or "")[:100])
+
     async def remember(self, activity: Activity, raw: dict[str, Any]) -> None:
         """Store the sender's personal-chat reference when it is new (channel references are not theirs)."""
         actor = translate.actor_from(raw)
@@ -222,18 +247,7 @@ def _raw(activity: Activity) -> dict[str, Any]:
 
 
 def _reference(activity: Activity) -> dict[str, Any]:
-    reference = activity.get_conversation_reference().model_dump(
-        mode="json", by_alias=True, exclude_none=True
-    )
-    reference.pop("requestId", None)
-    reference.pop("activityId", None)
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (activity.conversation.tenant_id if activity.conversation else None) or (
-        channel_data.get("tenant") or {}
-    ).get("id")
-    if tenant:
-        reference.setdefault("conversation", {})["tenantId"] = tenant
-    return reference
+    return boundary.conversation_reference(activity)
 
 
 async def _send(context: TurnContext, card: dict[str, Any]) -> str | None:
@@ -287,6 +301,8 @@ def build_teams_bot(
     agent.activity("message")(bot.on_message)
     agent.activity("conversationUpdate")(bot.on_installed)
     agent.activity("installationUpdate")(bot.on_installed)
+    agent.invoke()(bot.on_invoke)  # every invoke name
+    agent.add_route(lambda _context: True, bot.on_other, rank=RouteRank.LAST)
     return bot
 
 
@@ -295,9 +311,9 @@ def add_teams_routes(web_app: web.Application, bot: TeamsBot) -> None:
     web_app[TEAMS_APP_KEY] = bot
     if not bot.app_id:
         log.warning(
-            "\n%s\nTEAMS IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so %s accepts requests"
-            " from anyone.\nUse this only for local testing; set MICROSOFT_APP_ID and"
-            " MICROSOFT_APP_PASSWORD in production.\n%s",
+            "\n%s\nTEAMS IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set and MEND_TEAMS_UNAUTHENTICATED"
+            " is, so %s accepts requests from anyone.\nUse this only for local testing; set"
+            " MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD in production.\n%s",
             "!" * 78,
             MESSAGES_PATH,
             "!" * 78,
@@ -314,6 +330,9 @@ def add_teams_routes(web_app: web.Application, bot: TeamsBot) -> None:
                 return web.json_response({"error": "unauthorized"}, status=401)
         else:
             identity = ClaimsIdentity()
+        refusal = await _refusal(request)
+        if refusal is not None:
+            return refusal
         with warnings.catch_warnings():
             # The SDK reads the identity under this plain string key; aiohttp prefers typed keys.
             warnings.simplefilter("ignore", NotAppKeyWarning)
@@ -327,3 +346,22 @@ def add_teams_routes(web_app: web.Application, bot: TeamsBot) -> None:
 
 def _known(action: str) -> bool:
     return action in {a.value for a in ActionId}
+
+
+async def _refusal(request: web.Request) -> web.Response | None:
+    """Return the answer to a body that is not an activity Mend can handle, or None to go on.
+
+    The SDK reads the same body again (aiohttp keeps it), so what passes here is what it sees.
+    """
+    try:
+        boundary.read_activity(await request.json())
+    except web.HTTPRequestEntityTooLarge:
+        log.warning("Teams activity refused with 413: the body is too large")
+        raise
+    except (ValueError, LookupError, RecursionError) as exc:  # Refused, bad JSON, bad UTF-8, bad charset
+        reason = (
+            str(exc) if isinstance(exc, boundary.Refused) else f"the body is not JSON ({type(exc).__name__})"
+        )
+        log.warning("Teams activity refused with 400: %s", reason)
+        return web.json_response({"error": "not an activity Mend can handle", "detail": reason}, status=400)
+    return None

@@ -4,11 +4,18 @@ Every string of a reply or form is plain text, often typed by someone, so it is
 shown in a RichTextBlock of TextRuns: unlike TextBlock text and FactSet facts,
 a TextRun is not markdown-processed, so `[the rota](https://evil.example)`,
 `**bold**` or `<at>Bob</at>` are shown as typed (RichTextBlock is 1.2, so 1.4 holds).
+
+Teams refuses a message over about 28 KB (the connector answers 413), so every card
+fits in CARD_BYTES: an input shows at most its field's maximum, a choice only one of
+its choices, and when the card is still too big its longest texts are cut, with an
+ellipsis, until it fits. The rest of a message (who, where) is bounded by
+`boundary.MAX_REFERENCE_BYTES`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adapters.teams.translate import submit_data
@@ -17,6 +24,12 @@ from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Ton
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# The card as sent (JSON, non-ASCII escaped as aiohttp's encoder does); with the
+# reference around it (at most 4 kB) and the activity's own keys, under Teams' 28 KB.
+CARD_BYTES = 22_000
+VALUE_LIMIT = 1_000  # what an input without a maximum of its own shows at most
+ELLIPSIS = "…"
+_SHORTEST = 40  # bytes a text keeps however full the card is
 
 _TONE = {Tone.INFO: "default", Tone.SUCCESS: "good", Tone.WARNING: "warning", Tone.ERROR: "attention"}
 _BUTTON = {Style.DEFAULT: "default", Style.PRIMARY: "positive", Style.DANGER: "destructive"}
@@ -26,7 +39,104 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = Non
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         card["actions"] = actions
+    return fit(card)
+
+
+def size(node: Any) -> int:
+    """Return the bytes a card or text takes as sent: JSON with non-ASCII escaped, as aiohttp sends it."""
+    return len(json.dumps(node))
+
+
+def cut(text: str, limit: int) -> str:
+    """Return text cut to `limit` characters, its last one an ellipsis when anything was cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def fit(card: dict[str, Any], budget: int = CARD_BYTES) -> dict[str, Any]:
+    """Return the card with its longest texts and typed values cut, with an ellipsis, until it fits `budget`.
+
+    The longest are cut first and to the same length, so a short title survives a
+    long description; action data, ids and choices are never cut.
+    """
+    excess = size(card) - budget
+    while excess > 0:
+        slots = sorted(_cuttable(card), key=lambda slot: -size(slot[0][slot[1]]))
+        sizes = [size(node[key]) for node, key in slots]
+        if not sizes or sizes[0] <= _SHORTEST:
+            return _drop_tail(card, budget)
+        level = _level(sizes, excess)
+        for (node, key), have in zip(slots, sizes, strict=True):
+            if have <= level:
+                break
+            node[key] = _cut_to_bytes(node[key], level)
+        excess = size(card) - budget
     return card
+
+
+def _cuttable(node: Any) -> Iterator[tuple[dict[str, Any], str]]:
+    """Yield where a card holds plain text (TextRun text, typed input values), depth first."""
+    if isinstance(node, dict):
+        if node.get("type") == "TextRun" and isinstance(node.get("text"), str):
+            yield node, "text"
+        if node.get("type") == "Input.Text" and isinstance(node.get("value"), str):
+            yield node, "value"
+        for value in node.values():
+            yield from _cuttable(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _cuttable(value)
+
+
+def _level(sizes: list[int], excess: int) -> int:
+    """Return the size to cut the texts above it to, so that together they give up `excess` bytes.
+
+    `sizes` are the texts' sizes, longest first.
+    """
+    total = 0
+    for count, have in enumerate(sizes, start=1):
+        total += have
+        below = max(sizes[count] if count < len(sizes) else 0, _SHORTEST)
+        if total - count * below >= excess:
+            return max((total - excess) // count, _SHORTEST)
+    return _SHORTEST
+
+
+def _cut_to_bytes(text: str, limit: int) -> str:
+    """Return text cut, with an ellipsis, so that as JSON (quotes included) it takes at most `limit` bytes."""
+    if size(text) <= limit:
+        return text
+    room = limit - size(ELLIPSIS) + 2  # the quotes are counted once
+    low, high = 0, min(len(text), limit)
+    while low < high:  # the longest prefix that fits
+        middle = (low + high + 1) // 2
+        if size(text[:middle]) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + ELLIPSIS
+
+
+def _drop_tail(card: dict[str, Any], budget: int) -> dict[str, Any]:
+    """Drop the last body elements without inputs until the card fits; an ellipsis says some were."""
+    body = card["body"]
+    marker = _text(ELLIPSIS)
+    excess = size(card) + size(marker) + 2 - budget
+    dropped: set[int] = set()
+    for at in range(len(body) - 1, 0, -1):  # the first element, the title, stays
+        if excess <= 0:
+            break
+        if not _has_input(body[at]):
+            dropped.add(at)
+            excess -= size(body[at]) + 2  # the element and its ", " in the list
+    if dropped:
+        body[:] = [element for at, element in enumerate(body) if at not in dropped] + [marker]
+    return card
+
+
+def _has_input(node: Any) -> bool:
+    if isinstance(node, dict):
+        return str(node.get("type", "")).startswith("Input.") or any(_has_input(v) for v in node.values())
+    return isinstance(node, list) and any(_has_input(v) for v in node)
 
 
 # What a TextRun carries; the rest (spacing, separator) belongs to the block around it.
@@ -110,8 +220,10 @@ def _input(spec: Input, value: str | None) -> dict[str, Any]:
             element["placeholder"] = spec.placeholder
     if spec.required:
         element["errorMessage"] = f"{spec.label} is needed"
+    if spec.kind is InputKind.CHOICE:
+        value = value if any(c.value == value for c in spec.choices) else None
     if value:
-        element["value"] = value
+        element["value"] = cut(value, spec.max_length or VALUE_LIMIT)
     return element
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import fields
 from bot.commands import Actor
 from bot.replies import ActionId
 from db.models import Platform
@@ -31,6 +32,8 @@ FORM_OPENERS: dict[ActionId, ActionId] = {
 
 _RECOVER = re.compile(r"^\s*/?recover\b\s*(?P<text>.*)$", re.IGNORECASE | re.DOTALL)
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+# Enough for mentions of Mend, `recover` and a full description after them.
+_RECOVER_READ = 2 * (fields.DESCRIPTION.max_length or 0) + 1_000
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,14 @@ def to_press(activity: Mapping[str, Any]) -> Press:
 
 
 def recover_text(activity: Mapping[str, Any]) -> str | None:
-    """Return the free text after `recover` (empty for none), or None when the message is not `recover`."""
-    text = _MENTION.sub(" ", str(activity.get("text") or ""))
+    """Return the free text after `recover` (empty for none), or None when the message is not `recover`.
+
+    The text prefills the case's description, so no more of it than that field takes is
+    read (a hand-made megabyte would otherwise cost the core a second of matching).
+    """
+    text = _MENTION.sub(" ", str(activity.get("text") or "")[:_RECOVER_READ])
     match = _RECOVER.match(text)
-    return match.group("text").strip() if match else None
+    return match.group("text").strip()[: fields.DESCRIPTION.max_length] if match else None
 
 
 def actor_from(activity: Mapping[str, Any]) -> Actor:

@@ -1,4 +1,8 @@
-"""A local stand-in for the Bot Framework connector: answers like /v3/conversations and records every call."""
+"""A local stand-in for the Bot Framework connector: answers like /v3/conversations and records every call.
+
+Like the real service it refuses an activity over Teams' message size (about 28 KB) with 413,
+so a test that makes Mend send something too big fails the way production would.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+MAX_ACTIVITY_BYTES = 28 * 1024  # Teams' limit on one message, the activity's JSON as sent
 
 
 @dataclass
@@ -36,6 +42,7 @@ class RecordingConnector:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.refused: list[Call] = []  # activities answered 413, too big for Teams
         self.slow: dict[str, float] = {}  # conversation id -> seconds to wait before answering
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -58,17 +65,33 @@ class RecordingConnector:
             if c.method == "PUT" and c.conversation == conversation and c.path.endswith(f"/{activity_id}")
         ]
 
+    async def _too_big(self, request: web.Request) -> web.Response | None:
+        """Answer 413 like the connector when the activity is over Teams' message size."""
+        size = len(await request.read())
+        if size <= MAX_ACTIVITY_BYTES:
+            return None
+        self.refused.append(Call(request.method, request.path, dict(request.headers), await request.json()))
+        return web.json_response(
+            {"error": {"code": "MessageSizeTooBig", "message": f"{size} bytes"}}, status=413
+        )
+
     async def _record(self, request: web.Request, answered_id: str | None = None) -> None:
-        body = await request.json() if request.can_read_body else None
+        body = await request.json() if request.body_exists else None
         self.calls.append(Call(request.method, request.path, dict(request.headers), body, answered_id))
 
     async def _post(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.slow.get(request.match_info["conversation"], 0))
+        refused = await self._too_big(request)
+        if refused is not None:
+            return refused
         activity_id = f"activity-{next(self._ids)}"
         await self._record(request, activity_id)
         return web.json_response({"id": activity_id})
 
     async def _put(self, request: web.Request) -> web.Response:
+        refused = await self._too_big(request)
+        if refused is not None:
+            return refused
         await self._record(request)
         return web.json_response({"id": request.match_info["activity_id"]})
 
