@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +47,7 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
     case = queries.get_case(session, request.case_id)
     assert offer is not None and case is not None
     if request.status != RequestStatus.PENDING:
-        raise Conflict(_already_decided(session, request, policy, decider))
+        return _decided_before(session, request, cmd, policy=policy, decider=decider)
     if decider.id == request.requested_by_id:
         raise NotAllowed(messages.cannot_decide_own_request())
     if not can_approve(policy, role=effective_role(decider, policy), amount=offer.amount):
@@ -63,11 +64,11 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
     try:
         session.flush()
     except IntegrityError:
-        # Someone decided in the same instant; theirs stands.
+        # Someone decided in the same instant (or this person, clicking twice); theirs stands.
         session.rollback()
         request = queries.get_request(session, cmd.request_id)
         assert request is not None
-        raise Conflict(_already_decided(session, request, policy, decider)) from None
+        return _decided_before(session, request, cmd, policy=policy, decider=decider)
     if cmd.approve:
         request.status = RequestStatus.APPROVED
         offer.status = OfferStatus.APPROVED
@@ -97,6 +98,24 @@ def decide_approval(cmd: DecideApproval, *, session: Session, policy: Policy, cl
     return reply
 
 
+def _decided_before(
+    session: Session, request: ApprovalRequest, cmd: DecideApproval, *, policy: Policy, decider: Staff
+) -> Reply:
+    """Answer a decision on a request no longer waiting.
+
+    The same person giving the same verdict again (a double click, ten clicks at once)
+    sees the decided card, as the click that decided did; anyone else, or the other
+    verdict, is told who decided and when.
+    """
+    decision = queries.get_decision(session, request.id)
+    outcome = "approved" if cmd.approve else "denied"
+    if decision is None or decision.decided_by_id != decider.id or decision.outcome != outcome:
+        raise Conflict(_already_decided(session, request, policy, decider))
+    reply = request_card(session, request.id, policy=policy, viewer=decider)
+    session.commit()
+    return reply
+
+
 def _already_decided(session: Session, request: ApprovalRequest, policy: Policy, viewer: Staff) -> str:
     decision = queries.get_decision(session, request.id)
     decider = queries.get_staff(session, decision.decided_by_id) if decision else None
@@ -118,9 +137,16 @@ def _people(session: Session, request: ApprovalRequest, decision: ApprovalDecisi
 
 
 def show_request(actor: Actor, request_id: int, *, session: Session, policy: Policy, clock: Clock) -> Reply:
-    """Return the approval card for a request as it stands."""
+    """Return the approval card for a request as it stands (Review on App Home).
+
+    While the request waits, the edge records where it shows this copy, so the
+    decision, an escalation or a cancellation updates it like the card first sent.
+    """
     viewer = resolve_actor(session, actor, policy=policy, now=clock.now())
     reply = request_card(session, request_id, policy=policy, viewer=viewer)
+    request = queries.get_request(session, request_id)
+    if request is not None and request.status == RequestStatus.PENDING:
+        reply = replace(reply, keep=deliveries.card_copy(request, viewer.id))
     session.commit()
     return reply
 
@@ -128,7 +154,8 @@ def show_request(actor: Actor, request_id: int, *, session: Session, policy: Pol
 def request_card(session: Session, request_id: int, *, policy: Policy, viewer: Staff | None = None) -> Reply:
     """Return the approval card for a request: the facts, and the decision or the buttons.
 
-    Times are shown in the viewer's zone (the default location's without a viewer).
+    Times are shown in the viewer's zone (the default location's without a viewer). The
+    employee who asked sees their own copy: what it waits on, without buttons to decide.
     """
     request = queries.get_request(session, request_id)
     if request is None:
@@ -155,6 +182,7 @@ def request_card(session: Session, request_id: int, *, policy: Policy, viewer: S
         requester_role=effective_role(requester, policy),
         earlier_incidents=max(history, case.earlier_incidents),
         zone=zone_of(policy, viewer.location if viewer else None),
+        for_requester=viewer is not None and viewer.id == request.requested_by_id,
     )
 
 

@@ -307,16 +307,19 @@ def cancel_case(cmd: CancelCase, *, session: Session, policy: Policy, clock: Clo
     case = get_case_or_fail(session, cmd.case_id, lock=True)
     if case.status != CaseStatus.OPEN:
         raise Conflict(messages.case_not_open(case))
+    # Nothing queued for the case goes out any more; the updates queued below still do.
+    deliveries.cancel_pending(session, case_id=case.id, kinds=None, now=now)
     pending = queries.get_pending_request(session, case.id)
     if pending is not None:
         pending.status = RequestStatus.WITHDRAWN
         offer = session.get(Offer, pending.offer_id)
         if offer is not None:
             offer.status = OfferStatus.WITHDRAWN
+        # Every copy of the request's card (the approver's, one opened from App Home, the
+        # employee's "sent for approval") is told it was withdrawn.
         deliveries.update_sent_cards(session, case_id=case.id, request_id=pending.id, now=now)
     case.status = CaseStatus.CANCELLED
     case.updated_at = now
-    deliveries.cancel_pending(session, case_id=case.id, kinds=None, now=now)
     record(
         session,
         action="case_cancelled",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.quiet_hours import location_of, next_working_time
+from bot.replies import Keep
 from db import queries
 from db.fast_insert import PreparedInsert
 from db.models import ApprovalRequest, Case, Delivery, DeliveryStatus, Staff
@@ -158,11 +159,35 @@ def tell_requester(session: Session, request: ApprovalRequest, *, now: datetime)
     )
 
 
+def card_copy(request: ApprovalRequest, recipient_id: int) -> Keep:
+    """Return what an edge records of a request's card it shows someone, so `update_sent_cards` finds it.
+
+    The employee's "sent for approval" card is one such copy; so is the card an approver
+    opens from App Home. Each is recorded as an approval request sent to its viewer.
+    """
+    return Keep(
+        kind=Kind.APPROVAL_REQUEST.value,
+        case_id=request.case_id,
+        recipient_id=recipient_id,
+        request_id=request.id,
+    )
+
+
 def update_sent_cards(session: Session, *, case_id: int, request_id: int, now: datetime) -> None:
-    """Update every approval card sent for a request (or on its way) to show where it stands."""
+    """Update every copy of a request's card, sent or on its way, to show where the request stands.
+
+    That is each card the dispatcher sent and each one an edge showed and recorded
+    (`card_copy`), whatever the platform. A message recorded twice (a repeated click shows
+    its card again in place) is updated once.
+    """
+    shown: list[dict[str, Any]] = []
     for sent in queries.list_sent_deliveries(
         session, case_id=case_id, kind=Kind.APPROVAL_REQUEST, key="request_id", value=request_id
     ):
+        if sent.sent_ref is not None:
+            if sent.sent_ref in shown:
+                continue
+            shown.append(sent.sent_ref)
         enqueue(
             session,
             Kind.CARD_UPDATE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,11 +112,7 @@ def _give(
     now: datetime,
 ) -> Reply:
     if request_key and (done := queries.get_offer_by_request_key(session, request_key)):
-        again = messages.offer_already_made(case, done, policy)
-        waiting = queries.get_pending_request(session, case.id)
-        if waiting is not None and waiting.offer_id == done.id:
-            again = replace(again, keep=_sent_for_approval(waiting))  # a retry shows it anew
-        return again
+        return _made_before(session, done, policy=policy, now=now)
     # Lock the giver so two offers at once cannot both fit the same budget.
     session.refresh(staff, with_for_update=True)
     room = get_headroom(session, staff, policy=policy, now=now, case_id=case.id)
@@ -134,7 +131,8 @@ def _give(
         offer.status = OfferStatus.GRANTED
         offer.authorised_by_id = staff.id
         offer.granted_at = now
-        _add(session, offer)
+        if (done := _add(session, offer)) is not None:
+            return _made_before(session, done, policy=policy, now=now)
         record(
             session,
             action="offer_granted",
@@ -159,7 +157,8 @@ def _give(
     if approver is None and not group and not policy.approvals.in_channel:
         raise NotAllowed(messages.nobody_can_approve(amount, policy))
     offer.status = OfferStatus.PENDING_APPROVAL
-    _add(session, offer)
+    if (done := _add(session, offer)) is not None:
+        return _made_before(session, done, policy=policy, now=now)
     timeout = (
         policy.approvals.customer_waiting_timeout_minutes
         if customer_waiting
@@ -203,22 +202,54 @@ def _give(
 
 def _sent_for_approval(request: ApprovalRequest) -> Keep:
     """The employee's card saying the offer waits for approval: the decision will replace it."""
-    return Keep(
-        kind=deliveries.Kind.APPROVAL_REQUEST.value,
-        case_id=request.case_id,
-        recipient_id=request.requested_by_id,
-        request_id=request.id,
-    )
+    return deliveries.card_copy(request, request.requested_by_id)
 
 
-def _add(session: Session, offer: Offer) -> None:
+def _add(session: Session, offer: Offer) -> Offer | None:
+    """Add the offer; if the same click made one meanwhile, roll back and return that one."""
+    key = offer.request_key
     session.add(offer)
     try:
         session.flush()
     except IntegrityError:
         # The same click arrived twice at once: the other one made the offer.
         session.rollback()
-        raise Conflict(messages.duplicate_click()) from None
+        done = queries.get_offer_by_request_key(session, key) if key else None
+        if done is None:
+            raise Conflict(messages.duplicate_click()) from None
+        return done
+    return None
+
+
+def _made_before(session: Session, offer: Offer, *, policy: Policy, now: datetime) -> Reply:
+    """Answer a repeat of the click that made `offer` with what that click showed, as it stands now.
+
+    A double click, or a platform's retry, then leaves the first answer in place (with its
+    Resolve or Customer is waiting button) instead of replacing it with a notice.
+    """
+    case = get_case_or_fail(session, offer.case_id)
+    giver = queries.get_staff(session, offer.given_by_id)
+    assert giver is not None
+    if offer.status == OfferStatus.GRANTED:
+        room = get_headroom(session, giver, policy=policy, now=now, case_id=case.id)
+        reply = messages.offer_granted(case, offer, room, policy)
+        session.commit()
+        return reply
+    request = session.scalars(select(ApprovalRequest).where(ApprovalRequest.offer_id == offer.id)).first()
+    decision = queries.get_decision(session, request.id) if request is not None else None
+    decider = queries.get_staff(session, decision.decided_by_id) if decision is not None else None
+    if request is not None and request.status == RequestStatus.PENDING:
+        room = get_headroom(session, giver, policy=policy, now=now, case_id=case.id)
+        approver = queries.get_staff(session, request.approver_id) if request.approver_id else None
+        why = explain(judge(offer.amount, room), room, policy.currency)
+        reply = messages.approval_requested(case, offer, approver, why, policy)
+        reply = replace(reply, keep=_sent_for_approval(request))  # a retry may show it somewhere new
+    elif decision is not None and decider is not None:
+        reply = messages.approval_decided(case, offer, decision, decider, policy)
+    else:
+        reply = messages.offer_already_made(case, offer, policy)
+    session.commit()
+    return reply
 
 
 def choose_approver(session: Session, requester: Staff, amount: int, *, policy: Policy) -> Staff | None:

@@ -84,8 +84,9 @@ class SlackBot:
             return
         try:
             await client.views_open(trigger_id=body["trigger_id"], view=self._case_view(command.text))
-        except SlackApiError as exc:
-            await self._tell(respond, client, body, messages.slack_not_reachable(_error(exc)))
+        except SlackApiError as exc:  # e.g. the trigger expired: say so, and how to try again
+            again = messages.form_not_opened(_error(exc), command=body.get("command") or "/recover")
+            await self._tell(respond, client, body, again)
 
     def _case_view(self, text: str) -> dict[str, Any]:
         """Return the case modal prefilled from the text, rendered once per distinct prefill.

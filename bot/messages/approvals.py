@@ -67,8 +67,13 @@ def request_card(
     requester_role: str | None = None,
     earlier_incidents: int = 0,
     zone: str | None = None,
+    for_requester: bool = False,
 ) -> Reply:
-    """Return the approver's card: the case, the amount, the employee's limit, and the decision."""
+    """Return the approver's card: the case, the amount, the employee's limit, and the decision.
+
+    `for_requester` gives the employee's own copy: while the request waits it says on whom,
+    with no buttons to decide (nobody decides their own request).
+    """
     requester = people.get(request.requested_by_id, "someone")
     fields = [
         Field("Offer", offer_summary(offer, policy)),
@@ -109,10 +114,23 @@ def request_card(
         )
     if request.status == "withdrawn":
         return Reply(
-            title=f"{case.ref} · {category}: withdrawn",
+            title=f"{case.ref} · {category}: request withdrawn",
             case_id=case.id,
-            text="The case was cancelled; nothing to decide.",
+            text=f"The request was withdrawn because {case.ref} was cancelled; there is nothing to decide.",
             fields=tuple(fields),
+        )
+    if for_requester:
+        who = people.get(request.approver_id or 0, "the approvers")
+        return Reply(
+            title=f"{case.ref}: {offer.label} ({money(offer.amount, policy)}) waits for approval by {who}",
+            case_id=case.id,
+            text="You will hear as soon as someone with the authority decides. If the customer is waiting, "
+            "say so.",
+            fields=tuple(fields),
+            buttons=(
+                Button("Customer is waiting", ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),
+            ),
+            tone=Tone.WARNING,
         )
     return Reply(
         title=title,

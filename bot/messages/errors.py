@@ -35,11 +35,12 @@ def bad_button() -> str:
     return "That button is out of date. Open the case again with /recover and try once more."
 
 
-def form_not_opened(detail: str) -> Reply:
-    """Say that the form a button asks for could not be opened, and what to do."""
+def form_not_opened(detail: str, *, command: str | None = None) -> Reply:
+    """Say that a form could not be opened, and what to do: press the button, or run `command`, again."""
+    again = f"run {command} again" if command else "press the button again"
     return Reply(
         title="Mend could not open the form",
-        text=f"{detail}. Nothing was changed; press the button again.",
+        text=f"{detail}. Nothing was changed; {again}.",
         tone=Tone.WARNING,
     )
 
