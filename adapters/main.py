@@ -130,6 +130,8 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
     web_app[SENDER_KEY] = sender
 
     if slack_configured(settings):
+        for problem in settings.slack_format_problems():
+            log.warning("%s", problem)
         oauth = oauth_settings(settings, runtime.engine)
         slack = build_slack_bot(settings, uses, oauth_settings=oauth)
         add_slack_routes(web_app, slack.app, oauth, signing_secret=settings.slack_signing_secret or "")

@@ -13,6 +13,32 @@ from typing import Any
 MANIFEST_VERSION = "1.17"
 ACCENT = (46, 125, 107)  # Mend's green
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The schema's "semver": three numbers without leading zeros, nothing before or after.
+_SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+
+# The longest each string of the manifest may be, from the Teams manifest schema (v1.17);
+# a list on the way (bots, commands) means every item. Teams refuses the upload past these.
+LIMITS: dict[str, int] = {
+    "version": 256,
+    "developer.name": 32,
+    "developer.websiteUrl": 2048,
+    "developer.privacyUrl": 2048,
+    "developer.termsOfUseUrl": 2048,
+    "name.short": 30,
+    "name.full": 100,
+    "description.short": 80,
+    "description.full": 4000,
+    "bots.commandLists.commands.title": 32,
+    "bots.commandLists.commands.description": 128,
+}
+# The `mend teams package` option that sets a field, to name it when the field is refused.
+OPTIONS = {
+    "version": "--version",
+    "developer.name": "--developer",
+    "developer.websiteUrl": "--website",
+    "developer.privacyUrl": "--website",
+    "developer.termsOfUseUrl": "--website",
+}
 
 
 class PackageError(ValueError):
@@ -58,14 +84,54 @@ def outline_icon(size: int = 32) -> bytes:
 
 
 def manifest(app_id: str, *, version: str, developer: str, website: str) -> dict[str, Any]:
-    """Return the Teams app manifest for the bot registered as `app_id`."""
+    """Return the manifest for the bot registered as `app_id`; raise PackageError if Teams would refuse it."""
+    problems = []
     if not _GUID.match(app_id or ""):
-        raise PackageError(
+        problems.append(
             f"{app_id!r} is not an app id; use the Microsoft App ID of the Azure Bot (a GUID), "
             "from MICROSOFT_APP_ID or --app-id"
         )
     if not website.startswith("https://"):
-        raise PackageError(f"{website!r}: Teams needs an https:// address for the developer website")
+        problems.append(f"--website {website!r}: Teams needs an https:// address for the developer website")
+    if not _SEMVER.fullmatch(version):
+        problems.append(
+            f"--version {version!r}: Teams wants three numbers, MAJOR.MINOR.PATCH, such as 1.0.1"
+            " (no leading zeros, nothing before or after)"
+        )
+    data = _manifest(app_id, version=version, developer=developer, website=website)
+    problems += over_limit(data)
+    if problems:
+        raise PackageError("\n".join(problems))
+    return data
+
+
+def over_limit(data: dict[str, Any]) -> list[str]:
+    """Return a sentence for every string of the manifest that is longer than Teams allows."""
+    problems = []
+    told: set[str] = set()  # an option that fills several fields (--website) is told about once
+    for path, limit in LIMITS.items():
+        option = OPTIONS.get(path, "")
+        for value in _strings_at(data, path.split(".")):
+            if len(value) <= limit or option in told:
+                continue
+            if option:
+                told.add(option)
+            problems.append(
+                f"{option + ': ' if option else ''}{path} is {len(value)} characters;"
+                f" the Teams manifest allows at most {limit}"
+            )
+    return problems
+
+
+def _strings_at(node: Any, keys: list[str]) -> list[str]:
+    if isinstance(node, list):
+        return [value for item in node for value in _strings_at(item, keys)]
+    if not keys:
+        return [node]
+    return _strings_at(node[keys[0]], keys[1:])
+
+
+def _manifest(app_id: str, *, version: str, developer: str, website: str) -> dict[str, Any]:
     scopes = ["personal", "team", "groupChat"]
     return {
         "$schema": (

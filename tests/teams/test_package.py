@@ -7,9 +7,11 @@ import struct
 import zipfile
 import zlib
 
+import pytest
 from typer.testing import CliRunner
 
 from adapters.cli import app
+from adapters.teams.package import LIMITS, manifest, over_limit
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 
@@ -48,3 +50,69 @@ def test_the_package_needs_a_real_app_id(tmp_path, monkeypatch):
     assert "not an app id" in result.output
     result = CliRunner().invoke(app, ["teams", "package"])
     assert result.exit_code == 1 and "MICROSOFT_APP_ID" in result.output
+
+
+def _package(tmp_path, *args: str):
+    return CliRunner().invoke(
+        app, ["teams", "package", "--out", str(tmp_path / "mend.zip"), "--app-id", APP_ID, *args]
+    )
+
+
+def test_a_developer_name_longer_than_teams_allows_is_refused_with_the_field_and_limit(tmp_path):
+    result = _package(tmp_path, "--developer", "Northwind Traders Customer Care Ltd")  # 35
+    assert result.exit_code == 1
+    assert (
+        "--developer: developer.name is 35 characters; the Teams manifest allows at most 32" in result.output
+    )
+    assert not (tmp_path / "mend.zip").exists()
+    assert _package(tmp_path, "--developer", "N" * 32).exit_code == 0
+
+
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "1.0.0-beta", "01.0.0", "1.0.0.0", "", "1. 0.0"])
+def test_a_version_that_is_not_major_minor_patch_is_refused(tmp_path, version):
+    result = _package(tmp_path, "--version", version)
+    assert result.exit_code == 1
+    assert f"--version {version!r}: Teams wants three numbers, MAJOR.MINOR.PATCH" in result.output
+    assert not (tmp_path / "mend.zip").exists()
+
+
+@pytest.mark.parametrize("version", ["0.0.1", "1.0.0", "2.10.300"])
+def test_a_major_minor_patch_version_is_packaged(tmp_path, version):
+    assert _package(tmp_path, "--version", version).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "mend.zip") as archive:
+        assert json.loads(archive.read("manifest.json"))["version"] == version
+
+
+def test_every_refusal_is_told_at_once(tmp_path):
+    result = _package(tmp_path, "--version", "1.0", "--developer", "D" * 40, "--website", "http://x.org")
+    assert result.exit_code == 1
+    assert "--website 'http://x.org': Teams needs an https:// address" in result.output
+    assert "--version '1.0'" in result.output
+    assert "--developer: developer.name is 40 characters" in result.output
+
+
+def test_a_website_address_longer_than_teams_allows_is_refused(tmp_path):
+    website = "https://example.com/" + "a" * 2029  # 2049 characters
+    result = _package(tmp_path, "--website", website)
+    assert result.exit_code == 1
+    assert result.output.count("--website") == 1
+    assert "--website: developer.websiteUrl is 2049 characters; the Teams manifest allows at most 2048" in (
+        result.output
+    )
+
+
+def test_every_limit_names_a_string_of_mends_manifest_and_mends_own_strings_are_within_them():
+    data = manifest(APP_ID, version="1.0.0", developer="Mend", website="https://example.com")
+    for path in LIMITS:
+        node = data
+        for key in path.split("."):
+            node = node[0][key] if isinstance(node, list) else node[key]
+        assert isinstance(node, str), path
+    assert over_limit(data) == []
+    data["name"]["short"] = "Mend, the service recovery bot"  # 30: at the limit
+    data["description"]["short"] = "x" * 81
+    data["bots"][0]["commandLists"][0]["commands"][0]["title"] = "t" * 33
+    assert over_limit(data) == [
+        "description.short is 81 characters; the Teams manifest allows at most 80",
+        "bots.commandLists.commands.title is 33 characters; the Teams manifest allows at most 32",
+    ]
