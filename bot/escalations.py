@@ -3,11 +3,14 @@
 Both are idempotent: each delivery they add carries a dedupe key, and the
 overdue requests are locked (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
 serialises writers), so a second pass or a second replica never sends twice.
+Both stay short on a large database: each run takes on a bounded batch, and
+reminders are one query over indexes, run by one replica at a time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +23,7 @@ from bot.staff import effective_role, management_chain
 from db import queries
 from db.models import (
     ApprovalRequest,
-    Case,
-    CaseStatus,
-    Delivery,
+    DeliveryStatus,
     Offer,
     Platform,
     RequestStatus,
@@ -31,13 +32,21 @@ from db.models import (
 from policies.rules import SuggestedOption, can_approve
 from policies.schema import Policy
 
+# What one run takes on at most, the longest waiting first; the rest wait for the next run,
+# a minute later, so that a run stays short however much piled up (after downtime, or on
+# a first run over years of cases).
+ESCALATION_BATCH = 20
+REMINDER_BATCH = 500
+
 
 def escalate_overdue(session: Session, policy: Policy, now: datetime) -> int:
-    """Send each approval request past its timeout to the next approver up; return how many moved."""
+    """Send approval requests past their timeout to the next approver up, the longest overdue
+    first and at most `ESCALATION_BATCH`; return how many moved."""
     overdue = session.scalars(
         select(ApprovalRequest)
         .where(ApprovalRequest.status == RequestStatus.PENDING, ApprovalRequest.due_at <= now)
         .order_by(ApprovalRequest.due_at, ApprovalRequest.id)
+        .limit(ESCALATION_BATCH)
         .with_for_update(skip_locked=True)
     ).all()
     moved = 0
@@ -139,28 +148,47 @@ def fallback_options(
 
 
 def remind_open_cases(session: Session, policy: Policy, now: datetime) -> int:
-    """Remind owners of cases open longer than the policy's age, once per age period; return how many."""
+    """Remind owners of cases open longer than the policy's age, once per age period, the oldest
+    cases first and at most `REMINDER_BATCH`; return how many.
+
+    One replica at a time: the others skip while it runs (a reminder's dedupe key would
+    refuse their copies anyway). The cases come from one query, their reminders go in
+    with one INSERT, and cases beyond the batch are reminded at the next run.
+    """
+    if not queries.try_job_lock(session, "remind_open_cases"):
+        return 0
     age = timedelta(hours=policy.deliveries.open_case_reminder_hours)
-    stale = session.scalars(
-        select(Case).where(Case.status == CaseStatus.OPEN, Case.created_at <= now - age).order_by(Case.id)
-    ).all()
-    added = 0
-    for case in stale:
-        recent = select(Delivery.id).where(
-            Delivery.case_id == case.id, Delivery.kind == Kind.REMINDER, Delivery.due_at > now - age
+    # A case with a reminder due within the age is left alone: one is already on its way,
+    # such as the one queued when the case was opened.
+    stale = queries.list_open_cases_without(
+        session, kind=Kind.REMINDER, opened_before=now - age, due_after=now - age, limit=REMINDER_BATCH
+    )
+    # One read for every owner, held here so that `within_working_hours` finds them in the session.
+    owners = queries.list_staff_by_ids(session, {owner for _, owner, _ in stale})
+    due_for: dict[int, datetime] = {}  # each owner's reminders are due at the same moment
+    rows = []
+    for case_id, owner, opened_at in stale:
+        if owner not in due_for:
+            due_for[owner] = deliveries.within_working_hours(session, owner, now, policy=policy)
+        period = int((now - opened_at) / age)
+        rows.append(
+            reminder_row(case_id, owner, due_at=due_for[owner], now=now, key=f"reminder:{case_id}:{period}")
         )
-        if session.scalar(recent.limit(1)) is not None:
-            continue  # one is already on its way, such as the one queued when the case was opened
-        period = int((now - case.created_at) / age)
-        due = deliveries.within_working_hours(session, case.opened_by_id, now, policy=policy)
-        added += deliveries.enqueue_once(
-            session,
-            Kind.REMINDER,
-            dedupe_key=f"reminder:{case.id}:{period}",
-            now=now,
-            due_at=due,
-            recipient_id=case.opened_by_id,
-            case_id=case.id,
-        )
-    session.flush()
-    return added
+    del owners
+    return queries.insert_deliveries_once(session, rows)
+
+
+def reminder_row(case_id: int, owner: int, *, due_at: datetime, now: datetime, key: str) -> dict[str, Any]:
+    """Return the outbox row of an open-case reminder, as `deliveries.enqueue` would write it."""
+    return {
+        "kind": Kind.REMINDER.value,
+        "recipient_id": owner,
+        "channel": None,
+        "case_id": case_id,
+        "payload": {},
+        "status": DeliveryStatus.PENDING.value,
+        "due_at": due_at,
+        "attempts": 0,
+        "dedupe_key": key,
+        "created_at": now,
+    }

@@ -131,10 +131,11 @@ def describe_me(actor: Actor, *, session: Session, policy: Policy, clock: Clock)
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What a staff import changed."""
+    """What a staff import changed: people added and updated, and rows linked as one person."""
 
     added: int
     updated: int
+    linked: tuple[str, ...] = ()
 
 
 def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Clock) -> ImportResult:
@@ -143,37 +144,49 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
     rows, problems = _read_rows(csv_text, policy)
     if problems:
         raise InvalidInput("file", "\n".join(problems))
-    added = updated = 0
+    added: set[int] = set()
+    touched: set[int] = set()
     by_key: dict[str, Staff] = {}
-    for row in rows:
+    for line, row in rows:
         staff = _find(session, row)
+        if staff is not None and row["email"] and row["email"] != staff.email:
+            other = queries.get_staff_by_email(session, row["email"])
+            if other is not None and other.id != staff.id:
+                problems.append(
+                    f"line {line}: {row['platform']} user {row['user_id']} is {staff.name} in the directory,"
+                    f" but {row['email']} is {other.name}'s email; fix the user id or the email"
+                )
+                continue
         if staff is None:
             staff = Staff(
                 name=row["name"],
-                email=row["email"],
+                email=row["email"] or None,
                 role=row["role"],
                 location=row["location"],
                 created_at=now,
             )
             session.add(staff)
             session.flush()
-            added += 1
+            added.add(staff.id)
         else:
             staff.name, staff.role, staff.location = row["name"], row["role"], row["location"]
             staff.email = row["email"] or staff.email
-            updated += 1
+            touched.add(staff.id)
         if queries.get_identity(session, row["platform"], row["user_id"]) is None:
             session.add(StaffIdentity(staff_id=staff.id, platform=row["platform"], user_id=row["user_id"]))
         for key in (row["email"], f"{row['platform']}:{row['user_id']}", row["user_id"]):
             if key:
                 by_key.setdefault(key.lower(), staff)
+    if problems:
+        session.rollback()
+        raise InvalidInput("file", "\n".join(problems))
 
     def person(row: dict[str, str]) -> Staff:
         return by_key[f"{row['platform']}:{row['user_id']}".lower()]
 
     # A person whose every row leaves the manager empty reports to no one now.
-    with_manager = {person(row).id for row in rows if row["manager"]}
-    for line, row in enumerate(rows, start=2):
+    with_manager = {person(row).id for _, row in rows if row["manager"]}
+    for line, row in rows:
         if not row["manager"]:
             if person(row).id not in with_manager:
                 person(row).manager_id = None
@@ -189,60 +202,130 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
             continue
         person(row).manager_id = manager.id
     session.flush()
-    problems.extend(_cycles(session, [person(r) for r in rows]))
+    problems.extend(_cycles(session, [person(r) for _, r in rows]))
     if problems:
         session.rollback()
         raise InvalidInput("file", "\n".join(problems))
+    updated = len(touched - added)
     record(
         session,
         action="staff_imported",
         at=now,
         platform=Platform.SYSTEM,
         actor_id=None,
-        added=added,
+        added=len(added),
         updated=updated,
     )
     session.commit()
-    return ImportResult(added=added, updated=updated)
+    return ImportResult(added=len(added), updated=updated, linked=_linked(rows))
 
 
-def _read_rows(csv_text: str, policy: Policy) -> tuple[list[dict[str, str]], list[str]]:
-    reader = csv.DictReader(io.StringIO(csv_text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+CsvRow = tuple[int, dict[str, str]]  # a CSV row by column, and the line it ends on
+
+
+def _read_rows(csv_text: str, policy: Policy) -> tuple[list[CsvRow], list[str]]:
+    reader = csv.reader(io.StringIO(csv_text))
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         return [], [
             f"line 1: missing column(s) {', '.join(missing)}; the header must be {','.join(CSV_COLUMNS)}"
         ]
-    rows, problems, seen = [], [], set()
-    for line, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        row["role"] = row["role"].lower() or policy.default_role
-        row["location"] = row["location"].lower() or policy.default_location
-        row["email"] = normalise_email(row["email"]) or ""
-        row["platform"] = row["platform"].lower()
-        for column in ("platform", "user_id", "name"):
-            if not row[column]:
-                problems.append(f"line {line}: {column} is empty")
-        if row["platform"] and row["platform"] not in {p.value for p in Platform} - {"system"}:
-            problems.append(f"line {line}: platform {row['platform']!r} is not slack, teams or console")
-        if row["role"] not in policy.roles:
+    rows: list[CsvRow] = []
+    problems: list[str] = []
+    accounts: dict[tuple[str, str], int] = {}
+    for values in reader:
+        line = reader.line_num
+        if not any(value.strip() for value in values):
+            continue  # a blank line
+        if len(values) != len(header):
             problems.append(
-                f"line {line}: role {row['role']!r} is not in the policy ({', '.join(policy.roles)})"
+                f"line {line}: {len(values)} of {len(header)} fields; every row has {','.join(header)}"
+                " (leave a field empty, keeping its comma)"
             )
-        if row["location"] not in policy.locations:
-            problems.append(
-                f"line {line}: location {row['location']!r} is not in the policy "
-                f"({', '.join(policy.locations)})"
-            )
-        if row["email"] and "@" not in row["email"]:
-            problems.append(f"line {line}: email {row['email']!r} is not an email address")
+            continue
+        row = {column: value.strip() for column, value in zip(header, values, strict=True) if column}
+        problems.extend(f"line {line}: {problem}" for problem in _row_problems(row, policy))
         key = (row["platform"], row["user_id"])
-        if key in seen:
-            problems.append(f"line {line}: {row['platform']} user {row['user_id']} appears twice")
-        seen.add(key)
-        rows.append(row)
+        if key in accounts:
+            problems.append(
+                f"line {line}: {row['platform']} user {row['user_id']} appears twice (line {accounts[key]})"
+            )
+        accounts.setdefault(key, line)
+        rows.append((line, row))
+    problems.extend(_same_email_problems(rows))
     return rows, problems
+
+
+def _row_problems(row: dict[str, str], policy: Policy) -> list[str]:
+    """Normalise one row in place and return what is wrong with it."""
+    row["role"] = row["role"].lower() or policy.default_role
+    row["location"] = row["location"].lower() or policy.default_location
+    row["email"] = normalise_email(row["email"]) or ""
+    row["platform"] = row["platform"].lower()
+    problems = [f"{column} is empty" for column in ("platform", "user_id", "name") if not row[column]]
+    if row["platform"] and row["platform"] not in {p.value for p in Platform} - {"system"}:
+        problems.append(f"platform {row['platform']!r} is not slack, teams or console")
+    if row["role"] not in policy.roles:
+        problems.append(f"role {row['role']!r} is not in the policy ({', '.join(policy.roles)})")
+    if row["location"] not in policy.locations:
+        problems.append(f"location {row['location']!r} is not in the policy ({', '.join(policy.locations)})")
+    if row["email"] and "@" not in row["email"]:
+        problems.append(f"email {row['email']!r} is not an email address")
+    return problems
+
+
+def _same_email_problems(rows: list[CsvRow]) -> list[str]:
+    """Refuse rows that would merge different people: one email is one person.
+
+    The same person on several platforms (one Slack row, one Teams row) is one staff
+    member with one role and one location; the same email twice on one platform is two
+    people sharing an address, or a typo, and Mend cannot tell which.
+    """
+    problems = []
+    first: dict[str, tuple[int, dict[str, str]]] = {}
+    on_platform: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
+    for line, row in rows:
+        email = row["email"]
+        if not email:
+            continue
+        earlier = on_platform.get((email, row["platform"]))
+        if earlier is not None and earlier[1]["user_id"] == row["user_id"]:
+            continue  # the same account twice, told as such
+        if earlier is not None:
+            problems.append(
+                f"line {line}: {email} is also {row['platform']} user {earlier[1]['user_id']} on line"
+                f" {earlier[0]}; one email is one person, with one account per platform:"
+                " fix one of the emails or remove a row"
+            )
+            continue
+        on_platform[(email, row["platform"])] = (line, row)
+        seen = first.setdefault(email, (line, row))
+        for column in ("role", "location"):
+            if seen[1][column] != row[column]:
+                problems.append(
+                    f"line {line}: {email} is {column} {seen[1][column]} on line {seen[0]} and"
+                    f" {row[column]} here; one person has one {column}: make the rows agree"
+                )
+    return problems
+
+
+def _linked(rows: list[CsvRow]) -> tuple[str, ...]:
+    """Say which rows were taken as one person on several platforms, by their shared email."""
+    by_email: dict[str, list[CsvRow]] = {}
+    for line, row in rows:
+        if row["email"]:
+            by_email.setdefault(row["email"], []).append((line, row))
+    return tuple(
+        f"lines {_and([str(line) for line, _ in same])} are one person, {email}"
+        f" (on {_and([row['platform'] for _, row in same])})"
+        for email, same in by_email.items()
+        if len(same) > 1
+    )
+
+
+def _and(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
 
 
 def _find(session: Session, row: dict[str, str]) -> Staff | None:

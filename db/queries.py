@@ -1,12 +1,18 @@
-"""Reads the use cases share. Nothing here commits; the use case owns the transaction."""
+"""Reads the use cases share, and the scheduled jobs' set-based writes.
+
+Nothing here commits; the use case owns the transaction.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -235,3 +241,60 @@ def list_deliveries(session: Session, *, status: str | None = None, limit: int =
     if status is not None:
         stmt = stmt.where(Delivery.status == status)
     return session.scalars(stmt).all()
+
+
+def list_staff_by_ids(session: Session, staff_ids: Collection[int]) -> Sequence[Staff]:
+    """Return the staff members with these ids (and keep them in the session for `get_staff`)."""
+    if not staff_ids:
+        return []
+    return session.scalars(select(Staff).where(Staff.id.in_(sorted(staff_ids)))).all()
+
+
+def list_open_cases_without(
+    session: Session, *, kind: str, opened_before: datetime, due_after: datetime, limit: int
+) -> Sequence[Row[int, int, datetime]]:
+    """Return (id, opener, opened at) of open cases opened before a time that have no `kind`
+    delivery due after another, the oldest first, at most `limit`.
+
+    One anti-join, answered from two indexes (ix_cases_status_created_at, read in its
+    order, and ix_deliveries_case_id_kind_due_at) without reading either table.
+    """
+    recent = (
+        select(Delivery.id)
+        .where(Delivery.case_id == Case.id, Delivery.kind == kind, Delivery.due_at > due_after)
+        .exists()
+    )
+    stmt = (
+        select(Case.id, Case.opened_by_id, Case.created_at)
+        .where(Case.status == CaseStatus.OPEN, Case.created_at <= opened_before, ~recent)
+        .order_by(Case.created_at, Case.id)
+        .limit(limit)
+    )
+    return session.execute(stmt).all()
+
+
+def insert_deliveries_once(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Add deliveries, each unless one with its dedupe key exists already; return how many were added.
+
+    One INSERT ... ON CONFLICT (dedupe_key) DO NOTHING for the lot, on PostgreSQL and SQLite alike.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, Delivery.__table__)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return len(session.execute(stmt, list(rows)).all())
+
+
+def try_job_lock(session: Session, job: str) -> bool:
+    """Take a scheduled job's lock until the transaction ends, unless another replica holds it; say which.
+
+    On PostgreSQL a transaction-level advisory lock: replicas that find it taken skip the
+    job instead of doing the same work again (what they would add is deduplicated anyway).
+    SQLite serialises writers (each transaction begins IMMEDIATE), so there it is always taken.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.blake2b(job.encode(), digest_size=8).digest(), "big", signed=True)
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(key))))

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,9 +16,36 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 LOOP_POOL_SIZE = 8
 
 
+# The databases Mend is built and tested on, by SQLAlchemy driver name.
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+SUPPORTED = (
+    "Mend supports a SQLite file (sqlite:///mend.db) and PostgreSQL through psycopg"
+    " (postgresql+psycopg://user:password@host:5432/mend)"
+)
+
+
+class UnsupportedDatabase(ValueError):
+    """A database URL Mend cannot use; the message says why and what Mend supports."""
+
+
+def check_database_url(url: str | URL) -> URL:
+    """Return the parsed URL of a database Mend supports, or raise UnsupportedDatabase."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        # Not echoed: a URL that does not parse may still hold a password.
+        raise UnsupportedDatabase(f"not a database URL; {SUPPORTED}.") from exc
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        shown = parsed.render_as_string(hide_password=True)
+        raise UnsupportedDatabase(
+            f"{shown} asks for {parsed.drivername}, which Mend does not run on; {SUPPORTED}."
+        )
+    return parsed
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Return an engine for `url`, with SQLite set up for several writers."""
-    parsed = make_url(url)
+    parsed = check_database_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)

@@ -41,9 +41,17 @@ def load_policy(path: Path | str = DEFAULT_POLICY) -> Policy:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except OSError as exc:
         raise PolicyError([PolicyProblem(name, 0, "", f"cannot read the file: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = (
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} is not UTF-8 text); save it as UTF-8,"
+            f" or convert it: iconv -f latin1 -t utf-8 {name} > utf8-{path.name}"
+        )
+        raise PolicyError([PolicyProblem(name, line, "", message)]) from exc
     return parse_policy(text, name)
 
 
@@ -61,10 +69,17 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
         raise PolicyError([PolicyProblem(name, 1, "", "the policy must be a mapping of settings")])
     lines = _line_index(node)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems = [_problem(name, error, lines) for error in exc.errors()]
         raise PolicyError(problems) from exc
+    hierarchy = [
+        PolicyProblem(name, lines.get(loc, lines.get(loc[:-1], 1)), ".".join(loc), message)
+        for loc, message in policy.hierarchy_problems()
+    ]
+    if hierarchy:
+        raise PolicyError(hierarchy)
+    return policy
 
 
 def _problem(name: str, error: ErrorDetails, lines: dict[tuple, int]) -> PolicyProblem:

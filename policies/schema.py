@@ -229,7 +229,9 @@ class Policy(_Strict):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     period: Annotated[str, Field(pattern=r"^month$")] = "month"
     default_role: Name
-    roles: dict[Name, Role] = Field(min_length=1)
+    roles: dict[Name, Role] = Field(
+        min_length=1, description="from the front line up: each role answers to the ones after it"
+    )
     categories: dict[Name, Category] = Field(min_length=1)
     adjustments: Adjustments
     follow_up: FollowUp
@@ -246,6 +248,40 @@ class Policy(_Strict):
         if self.default_location not in self.locations:
             raise ValueError(f"default_location {self.default_location!r} is not one of the locations")
         return self
+
+    def hierarchy_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Return where the roles, listed from the front line up, cannot approve what they must.
+
+        Each role may give at least what the role below it may, and approve at least what
+        any role below it may give: otherwise an offer over a lower role's limit finds no
+        one above to approve it.
+        """
+        problems: list[tuple[tuple[str, ...], str]] = []
+        below: list[tuple[str, Role]] = []
+        for name, role in self.roles.items():
+            if below and role.limit < below[-1][1].limit:
+                lower, other = below[-1]
+                problems.append(
+                    (
+                        ("roles", name, "limit"),
+                        f"{name}'s limit of {role.limit} is below the limit of {lower} ({other.limit}),"
+                        " the role before it; roles are listed from the front line up, and each may"
+                        " give at least what the roles below it may",
+                    )
+                )
+            if below:
+                lower, other = max(below, key=lambda pair: pair[1].limit)
+                if role.approve_up_to < other.limit:
+                    problems.append(
+                        (
+                            ("roles", name, "approve_up_to"),
+                            f"{name} may approve up to {role.approve_up_to}, below the limit of {lower}"
+                            f" ({other.limit}), a role that reports to it: {name} could not approve what"
+                            f" {lower} needs approved; raise approve_up_to to at least {other.limit}",
+                        )
+                    )
+            below.append((name, role))
+        return problems
 
     def to_minor(self, amount: Decimal) -> int:
         """Return an amount in major units as integer minor units (rounded half up)."""

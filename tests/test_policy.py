@@ -156,3 +156,35 @@ def test_a_percent_option_without_a_cap_is_refused() -> None:
 
 def test_policy_amounts_become_minor_units(policy: Policy) -> None:
     assert policy.to_minor(Decimal("12.5")) == 1250
+
+
+def test_a_supervisor_who_may_give_less_than_the_front_line_is_refused() -> None:
+    text = DEFAULT_POLICY.read_text().replace("limit: 75", "limit: 10")
+    with pytest.raises(PolicyError) as error:
+        parse_policy(text, "p.yaml")
+    (problem,) = error.value.problems
+    assert problem.field == "roles.supervisor.limit"
+    assert text.splitlines()[problem.line - 1].strip().startswith("limit: 10")
+    assert "supervisor's limit of 10 is below the limit of frontline (25)" in problem.message
+
+
+def test_an_approver_who_may_approve_less_than_the_roles_below_may_give_is_refused() -> None:
+    text = DEFAULT_POLICY.read_text().replace("approve_up_to: 150", "approve_up_to: 5")
+    with pytest.raises(PolicyError) as error:
+        parse_policy(text, "p.yaml")
+    (problem,) = error.value.problems
+    assert problem.field == "roles.supervisor.approve_up_to"
+    assert problem.message.startswith(
+        "supervisor may approve up to 5, below the limit of frontline (25), a role that reports to it"
+    )
+    assert "raise approve_up_to to at least 25" in problem.message
+
+
+def test_a_policy_file_that_is_not_utf8_is_one_problem_that_says_how_to_convert_it(tmp_path: Path) -> None:
+    latin1 = tmp_path / "policy.yaml"
+    latin1.write_bytes(DEFAULT_POLICY.read_text().replace("Frontline", "Équipe").encode("latin-1"))
+    with pytest.raises(PolicyError) as error:
+        load_policy(latin1)
+    (problem,) = error.value.problems
+    assert problem.line == 12  # where the label is
+    assert "not UTF-8" in problem.message and "iconv -f latin1 -t utf-8" in problem.message

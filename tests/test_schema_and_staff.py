@@ -166,3 +166,63 @@ def test_two_first_contacts_at_once_make_one_staff_member(dialect, request, poli
         assert session.scalar(select(func.count()).select_from(Staff)) == 1
         platforms = session.scalars(select(StaffIdentity.platform)).all()
         assert sorted(platforms) == sorted({"slack", second.platform})
+
+
+HEADER = "platform,user_id,name,email,role,manager,location\n"
+
+
+def test_one_email_twice_on_one_platform_is_refused_with_both_lines(session: Session, policy, clock) -> None:
+    csv = HEADER + "slack,U1,Ann Lee,ann@x.org,frontline,,hq\nslack,U2,Ann Boss,ANN@x.org,director,,hq\n"
+    before = counts(session)
+    with pytest.raises(InvalidInput) as error:
+        import_staff(csv, session=session, policy=policy, clock=clock)
+    assert "line 3: ann@x.org is also slack user U1 on line 2" in error.value.message
+    assert counts(session) == before
+
+
+def test_the_same_person_on_slack_and_teams_is_one_staff_member_and_the_link_is_told(
+    session: Session, policy, clock
+) -> None:
+    csv = HEADER + "slack,U1,Ann Lee,ann@x.org,frontline,,hq\nteams,aad-1,Ann Lee,ann@x.org,frontline,,hq\n"
+    result = import_staff(csv, session=session, policy=policy, clock=clock)
+    assert (result.added, result.updated) == (1, 0)
+    assert result.linked == ("lines 2 and 3 are one person, ann@x.org (on slack and teams)",)
+    ann = session.scalars(select(Staff).where(Staff.email == "ann@x.org")).one()
+    platforms = session.scalars(select(StaffIdentity.platform).where(StaffIdentity.staff_id == ann.id))
+    assert sorted(platforms) == ["slack", "teams"]
+
+
+def test_one_person_with_two_roles_on_two_platforms_is_refused(session: Session, policy, clock) -> None:
+    csv = HEADER + "slack,U1,Ann Lee,ann@x.org,frontline,,hq\nteams,aad-1,Ann Lee,ann@x.org,director,,hq\n"
+    with pytest.raises(InvalidInput) as error:
+        import_staff(csv, session=session, policy=policy, clock=clock)
+    assert "line 3: ann@x.org is role frontline on line 2 and director here" in error.value.message
+    assert counts(session)["staff"] == 0
+
+
+def test_a_row_with_fields_missing_is_refused_with_its_line(session: Session, policy, clock) -> None:
+    csv = HEADER + "slack,U1,Ann Lee,ann@x.org,frontline,,hq\n\nslack,U2,Bo\n"
+    with pytest.raises(InvalidInput) as error:
+        import_staff(csv, session=session, policy=policy, clock=clock)
+    assert error.value.message.startswith("line 4: 3 of 7 fields; every row has platform,user_id,name,")
+    assert counts(session)["staff"] == 0
+
+
+def test_people_without_an_email_are_each_their_own_staff_member(session: Session, policy, clock) -> None:
+    csv = HEADER + "slack,U1,Ann Lee,,frontline,,hq\nslack,U2,Bo Chen,,frontline,,hq\n"
+    result = import_staff(csv, session=session, policy=policy, clock=clock)
+    assert (result.added, result.updated, result.linked) == (2, 0, ())
+    assert session.scalars(select(Staff.email)).all() == [None, None]
+
+
+def test_a_known_account_given_another_persons_email_is_refused(session: Session, policy, clock) -> None:
+    import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+    before = counts(session)
+    csv = HEADER + "console,alice,Alice Park,bob@example.com,frontline,,hq\n"
+    with pytest.raises(InvalidInput) as error:
+        import_staff(csv, session=session, policy=policy, clock=clock)
+    assert (
+        "line 2: console user alice is Alice Park in the directory, but bob@example.com is Bob Reyes's email"
+        in error.value.message
+    )
+    assert counts(session) == before

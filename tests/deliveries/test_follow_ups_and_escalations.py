@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.main import build_runtime, sender_for
@@ -404,3 +404,114 @@ def test_a_scheduler_started_after_monday_morning_queues_that_weeks_digest_once(
     assert first.payload["counts"] == [["late_delivery", "major", 1]]
     assert second.payload["since"] == "2026-11-16T08:00:00+00:00"
     assert second.payload["counts"] == [["late_delivery", "critical", 1]]
+
+
+# --- the scheduled jobs on a large table ----------------------------------------------------
+
+
+def _statements(sessions) -> list[str]:
+    """Record every statement the sessions' engine runs from now on (until the test ends)."""
+    executed: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        executed.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    return executed
+
+
+def test_old_cases_are_reminded_with_a_few_statements_however_many_there_are(fresh_sessions, policy) -> None:
+    clock = FakeClock()
+    with fresh_sessions() as session:
+        import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+        opened = [
+            open_late_delivery(session, policy, clock, actor=actor, customer_ref=f"ORD-{n}").case_id
+            for n, actor in enumerate([ALICE, ERIN] * 4)
+        ]
+    clock.current = datetime(2026, 11, 17, 12, 0, tzinfo=UTC)  # 07:00 in New York, 12:00 in London
+    executed = _statements(fresh_sessions)
+    with fresh_sessions() as session:
+        assert escalations.remind_open_cases(session, policy, clock.now()) == 8
+        session.commit()
+    assert len(executed) <= 6, executed  # not a query (or three) per case
+    reminders = {d.dedupe_key: d for d in _kinds(fresh_sessions, "reminder") if d.dedupe_key}
+    assert sorted(reminders) == sorted(f"reminder:{case_id}:2" for case_id in opened)
+    due = {reminders[f"reminder:{case_id}:2"].due_at for case_id in opened[0::2]}
+    assert due == {datetime(2026, 11, 17, 14, 0, tzinfo=UTC)}  # Alice's: 09:00 in New York
+    due = {reminders[f"reminder:{case_id}:2"].due_at for case_id in opened[1::2]}
+    assert due == {clock.now()}  # Erin's: now, in London's working hours
+    with fresh_sessions() as session:
+        assert escalations.remind_open_cases(session, policy, clock.now()) == 0
+
+
+def test_a_backlog_of_old_cases_is_reminded_a_batch_per_run_the_oldest_first(
+    fresh_sessions, policy, monkeypatch
+) -> None:
+    monkeypatch.setattr(escalations, "REMINDER_BATCH", 2)
+    clock = FakeClock()
+    with fresh_sessions() as session:
+        import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+    opened = []
+    for n in range(5):
+        with fresh_sessions() as session:
+            opened.append(open_late_delivery(session, policy, clock, customer_ref=f"ORD-{n}").case_id)
+        clock.advance(minutes=1)
+    clock.advance(days=7)
+
+    def remind() -> int:
+        with fresh_sessions() as session:
+            added = escalations.remind_open_cases(session, policy, clock.now())
+            session.commit()
+            return added
+
+    assert [remind() for _ in range(4)] == [2, 2, 1, 0]
+    keys = [d.dedupe_key for d in _kinds(fresh_sessions, "reminder") if d.dedupe_key]
+    assert keys == [f"reminder:{case_id}:2" for case_id in opened]
+
+
+def test_a_second_replica_skips_the_reminders_while_another_adds_them(
+    fresh_sessions, policy, dialect
+) -> None:
+    if dialect == "sqlite":
+        pytest.skip("SQLite serialises writers; replicas are a PostgreSQL matter")
+    clock = FakeClock()
+    case_id = _start(fresh_sessions, policy, clock)
+    clock.advance(days=7)
+    first, second = fresh_sessions(), fresh_sessions()
+    assert escalations.remind_open_cases(first, policy, clock.now()) == 1  # not committed yet
+    results: list[int] = []
+    racer = threading.Thread(
+        target=lambda: results.append(escalations.remind_open_cases(second, policy, clock.now()))
+    )
+    racer.start()
+    racer.join(5)
+    assert not racer.is_alive() and results == [0]  # skipped at once, not queued behind the first
+    second.rollback()
+    first.commit()
+    first.close()
+    second.close()
+    assert [d.dedupe_key for d in _kinds(fresh_sessions, "reminder")] == [None, f"reminder:{case_id}:2"]
+
+
+def test_overdue_requests_escalate_the_longest_overdue_first_a_batch_per_run(
+    fresh_sessions, policy, monkeypatch
+) -> None:
+    monkeypatch.setattr(escalations, "ESCALATION_BATCH", 2)
+    clock = FakeClock()
+    with fresh_sessions() as session:
+        import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+    requested = []
+    for n in range(3):
+        with fresh_sessions() as session:
+            case_id = open_late_delivery(session, policy, clock, customer_ref=f"ORD-{n}").case_id
+        _act(fresh_sessions, policy, clock, ActionId.REQUEST_APPROVAL, f"{case_id}:3", ALICE)
+        requested.append(case_id)
+        clock.advance(minutes=1)
+    clock.advance(minutes=policy.approvals.timeout_minutes)
+    assert _escalate(fresh_sessions, policy, clock) == 2
+    with fresh_sessions() as session:
+        escalated = session.scalars(select(ApprovalRequest.case_id).where(ApprovalRequest.level == 1)).all()
+    assert sorted(escalated) == requested[:2]
+    assert _escalate(fresh_sessions, policy, clock) == 1  # the rest at the next run
+    assert _escalate(fresh_sessions, policy, clock) == 0
