@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
 from adapters.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.main import Runtime
 
 app = typer.Typer(
     help="Mend: service recovery on the front line, in Slack, Teams and the terminal.",
@@ -40,6 +43,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _runtime(settings: Settings | None = None):
     from adapters.main import SchemaOutOfDate, build_runtime
+    from db.session import UnsupportedDatabase
     from policies.loader import PolicyError
 
     try:
@@ -51,8 +55,14 @@ def _runtime(settings: Settings | None = None):
         ) from exc
     except SchemaOutOfDate as exc:
         raise _fail(str(exc)) from exc
+    except UnsupportedDatabase as exc:
+        raise _fail(_unsupported(exc)) from exc
     except DBAPIError as exc:
         raise _fail(_unreachable(settings or Settings(), exc)) from exc
+
+
+def _unsupported(exc: Exception) -> str:
+    return f"MEND_DATABASE_URL: {exc}"
 
 
 def _unreachable(settings: Settings, exc: DBAPIError) -> str:
@@ -77,6 +87,7 @@ def chat(
 
     runtime = _runtime()
     try:
+        _warn_if_served(runtime)
         if demo:
             with runtime.sessions() as session:
                 staff.import_staff(
@@ -93,6 +104,24 @@ def chat(
         ).run()
     finally:
         runtime.close()
+
+
+def _warn_if_served(runtime: Runtime) -> None:
+    from adapters.console.chat import PLATFORM_NAMES
+    from bot.delivery_leases import other_platforms_in_use
+    from db.models import Platform
+
+    with runtime.sessions() as session:
+        served = [PLATFORM_NAMES.get(p, p) for p in other_platforms_in_use(session, Platform.CONSOLE)]
+    if served:
+        typer.echo(
+            f"Warning: {runtime.settings.describe_database()} is the database of Mend on"
+            f" {' and '.join(served)} (`mend serve`). What you do here is real: cases, offers and"
+            f" decisions are shared with it, and their messages to people on {' and '.join(served)}"
+            " are sent by `mend serve`, not shown here. To try Mend out, point MEND_DATABASE_URL"
+            " at a database of its own.",
+            err=True,
+        )
 
 
 @app.command()
@@ -166,6 +195,8 @@ def policy_check(file: Annotated[Path, typer.Argument(help="the policy YAML file
     try:
         policy = load_policy(file)
     except PolicyError as exc:
+        if len(exc.problems) == 1:  # the line names the file already
+            raise _fail(str(exc.problems[0])) from exc
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise _fail(f"{len(exc.problems)} problem(s) in {file}") from exc
@@ -184,9 +215,16 @@ def staff_import(
     from bot.errors import MendError
 
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        data = file.read_bytes()
+        text = data.decode("utf-8-sig")
     except OSError as exc:
         raise _fail(f"Cannot read {file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _fail(
+            f"{file} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); nothing was imported."
+            f" Save it as UTF-8, or convert it: iconv -f latin1 -t utf-8 {file} > utf8-{file.name}"
+        ) from exc
     runtime = _runtime()
     try:
         with runtime.sessions() as session:
@@ -196,16 +234,21 @@ def staff_import(
     finally:
         runtime.close()
     typer.echo(f"{file}: {result.added} added, {result.updated} updated.")
+    for linked in result.linked:
+        typer.echo(f"  linked: {linked}")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database (MEND_DATABASE_URL) to the newest schema."""
     from db import migrate
-    from db.session import make_engine
+    from db.session import UnsupportedDatabase, make_engine
 
     settings = Settings()
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except UnsupportedDatabase as exc:
+        raise _fail(_unsupported(exc)) from exc
     try:
         migrate.upgrade(engine)
         typer.echo(f"{settings.describe_database()}: at schema {migrate.current_revision(engine)}.")
@@ -269,12 +312,12 @@ def deliveries_retry(
 
 @app.command()
 def doctor() -> None:
-    """Check the configuration, policy, database and credentials; say what to fix."""
+    """Check the settings, policy, database and schema, and try the credentials; say what to fix."""
     from adapters.doctor import run_checks
 
     problems = 0
     for check in run_checks(Settings()):
-        mark = "ok  " if check.ok else "FAIL"
+        mark = "FAIL" if not check.ok else "warn" if check.warning else "ok  "
         typer.echo(f"[{mark}] {check.name}: {check.detail}")
         problems += not check.ok
     if problems:
@@ -306,7 +349,13 @@ def teams_package(
 
 def main() -> None:
     """Run the mend command."""
-    app()
+    from db.session import UnsupportedDatabase
+
+    try:
+        app()
+    except UnsupportedDatabase as exc:  # from a command that opens the database on its own
+        typer.echo(_unsupported(exc), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,17 @@
 """Benchmark the outbox: 10,000 deliveries due at once on PostgreSQL, one then two dispatcher processes.
 
     MEND_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python bench/deliveries.py [--count 10000] [--batch 200] [--concurrency 4]
+        .venv/bin/python bench/deliveries.py [--count 10000] [--batch 200] [--concurrency 4] \\
+        [--processes 1 2] [--rounds 1] [--baseline DIR]
 
 Each run gets a fresh database (created, migrated, filled), and its dispatchers
 (`python -m adapters.relay`) send to a local HTTP server that records every
 request. It prints deliveries per second per run, the ratio two/one, and the
 duplicates and lost deliveries counted at the server.
+
+`--baseline DIR` runs the dispatchers of another copy of the source tree too (a
+copy taken before a change, say), alternating with this one round by round, so
+before and after are measured under the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ def _fresh_database(admin_url: str, count: int) -> str:
             "channel": "lessons",
             "payload": {
                 "lesson": {
-                    "ref": f"B-{n}",
+                    "ref": f"R-{1000 + n}",  # a Mend reference: the redactor keeps it
                     "category": "late_delivery",
                     "severity": "major",
                     "what_happened": "Parcel late",
@@ -113,19 +118,22 @@ def _drop(admin_url: str, url: str) -> None:
     admin.dispose()
 
 
-def run(admin_url: str, *, processes: int, count: int, batch: int, concurrency: int) -> dict[str, Any]:
-    """Send `count` deliveries with `processes` dispatchers; return the figures."""
+def run(
+    admin_url: str, *, processes: int, count: int, batch: int, concurrency: int, code: Path = ROOT
+) -> dict[str, Any]:
+    """Send `count` deliveries with `processes` dispatchers run from the tree `code`; return the figures."""
     url = _fresh_database(admin_url, count)
     server = _Recorder()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEND_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "PYTHONPATH": str(code), "MEND_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "adapters.relay", url, hook, "--until-empty"]
     command += ["--batch", str(batch), "--concurrency", str(concurrency)]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     workers = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(processes)
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=code)
+        for _ in range(processes)
     ]
     reports = [json.loads(worker.communicate()[0]) for worker in workers]
     wall = time.monotonic() - started
@@ -158,6 +166,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=1, help="how many times to run each configuration")
+    parser.add_argument("--baseline", type=Path, help="another source tree to measure alternately")
     args = parser.parse_args()
     admin_url = os.environ.get("MEND_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     print(
@@ -165,23 +176,39 @@ def main() -> None:
         f"{args.concurrency} sends at once per process"
     )
     print(f"machine: {os.cpu_count()} CPU(s); server, dispatchers and PostgreSQL share them")
-    results = {}
-    for processes in (1, 2):
-        r = run(
-            admin_url, processes=processes, count=args.count, batch=args.batch, concurrency=args.concurrency
-        )
-        results[processes] = r
-        print(
-            f"{processes} process(es): {r['per_second_wall']:.0f}/s over {r['wall_seconds']:.2f} s wall "
-            f"(start-up included), {r['per_second_window']:.0f}/s first to last request "
-            f"({r['send_window_seconds']:.2f} s); sent per process {r['per_process']}; "
-            f"duplicates {r['duplicates']}, lost {r['lost']}; "
-            f"dispatcher CPU {r['dispatcher_cpu_ms_per_delivery']:.2f} ms per delivery; "
-            f"load average {os.getloadavg()[0]:.1f}"
-        )
-    ratio_wall = results[2]["per_second_wall"] / results[1]["per_second_wall"]
-    ratio_window = results[2]["per_second_window"] / results[1]["per_second_window"]
-    print(f"two/one: {ratio_wall:.2f} (wall), {ratio_window:.2f} (first to last request)")
+    trees = {"this tree": ROOT} if args.baseline is None else {"baseline": args.baseline, "this tree": ROOT}
+    results: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for _ in range(args.rounds):
+        for processes in args.processes:
+            for name, code in trees.items():
+                r = run(
+                    admin_url,
+                    processes=processes,
+                    count=args.count,
+                    batch=args.batch,
+                    concurrency=args.concurrency,
+                    code=code,
+                )
+                results.setdefault((name, processes), []).append(r)
+                print(
+                    f"{name}, {processes} process(es): {r['per_second_wall']:.0f}/s over "
+                    f"{r['wall_seconds']:.2f} s wall (start-up included), {r['per_second_window']:.0f}/s "
+                    f"first to last request ({r['send_window_seconds']:.2f} s); "
+                    f"sent per process {r['per_process']}; duplicates {r['duplicates']}, lost {r['lost']}; "
+                    f"dispatcher CPU {r['dispatcher_cpu_ms_per_delivery']:.2f} ms per delivery; "
+                    f"load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+    for name in trees:
+        if (name, 1) in results and (name, 2) in results:
+            one, two = results[(name, 1)], results[(name, 2)]
+            ratio_wall = _mean(two, "per_second_wall") / _mean(one, "per_second_wall")
+            ratio_window = _mean(two, "per_second_window") / _mean(one, "per_second_window")
+            print(f"{name}, two/one: {ratio_wall:.2f} (wall), {ratio_window:.2f} (first to last request)")
+
+
+def _mean(runs: list[dict[str, Any]], key: str) -> float:
+    return sum(r[key] for r in runs) / len(runs)
 
 
 if __name__ == "__main__":

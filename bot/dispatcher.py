@@ -4,19 +4,24 @@ A pass claims up to `batch` due rows with a lease (`bot.delivery_leases`: FOR
 UPDATE SKIP LOCKED on PostgreSQL; on SQLite the claiming UPDATE re-checks the
 row itself), renders them from the current state in that batch's one session,
 and sends them through the Notifier from worker threads (one, or several at
-once). Meanwhile the calling thread records outcomes as sends complete (every
-`RECORD_EVERY`, through `bot.delivery_outcomes`), each only if its claim still
-holds: the row is still `sending` with the attempt number the claim gave it.
-Whenever a third of the lease has passed it renews the lease of every row of the
-batch not yet recorded, sends still running included, so no other pass claims a
-row its first sender is still working on. A claim whose dispatcher stops (or
-cannot renew in time) is claimed again by any dispatcher once its lease runs out.
+once). The calling thread records each outcome as soon as its send completes,
+with whatever else completed meanwhile in the same statement
+(`bot.delivery_outcomes`), each only if its claim still holds: the row is still
+`sending` with the attempt number the claim gave it. A worker begins its next
+send only once its last outcome is committed, so a dispatcher killed at any
+moment leaves at most one answered-but-unrecorded send per worker: those in
+flight. Whenever a third of the lease has passed the calling thread renews the
+lease of every row of the batch not yet recorded, sends still running included,
+so no other pass claims a row its first sender is still working on. A claim
+whose dispatcher stops (or cannot renew in time) is claimed again by any
+dispatcher once its lease runs out.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -24,12 +29,20 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.deliveries import Kind
+from bot.deliveries import FOLLOW_UP_KINDS, Kind
 from bot.delivery_leases import LEASE, claim_batch, claim_due, renew_leases
-from bot.delivery_outcomes import BACKOFF_BASE, BACKOFF_MAX, DispatchReport, SendJob, backoff, record_outcomes
+from bot.delivery_outcomes import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    DispatchReport,
+    SendJob,
+    backoff,
+    outcome_connection,
+    record_outcomes,
+)
 from bot.notices import render
 from bot.ports import Clock, Notifier, Recipient, SendError
-from bot.quiet_hours import location_of
+from bot.quiet_hours import location_of, next_opening
 from db import queries
 from db.models import Delivery, DeliveryStatus
 from policies.schema import Policy
@@ -40,7 +53,6 @@ __all__ = [
     "BATCH",
     "LEASE",
     "POLL_SECONDS",
-    "RECORD_EVERY",
     "UPDATE_WAIT_SECONDS",
     "DispatchReport",
     "backoff",
@@ -52,7 +64,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RECORD_EVERY = timedelta(seconds=2)
 POLL_SECONDS = 0.5  # while sends run, the calling thread looks at the clock at least this often
 BATCH = 200
 # How long an update waits for the message it updates when that is still being sent.
@@ -69,8 +80,14 @@ def dispatch_due(
     max_batches: int | None = None,
     concurrency: int = 1,
     lease: timedelta = LEASE,
+    only_for: str | None = None,
 ) -> DispatchReport:
-    """Send due deliveries batch by batch until none is due (or `max_batches` ran)."""
+    """Send due deliveries batch by batch until none is due (or `max_batches` ran).
+
+    With `only_for` (a platform) it claims only what that platform alone would take:
+    deliveries to people with an account there and on no other chat platform, and
+    channel posts while nobody has an account on another chat platform.
+    """
     report = DispatchReport()
     done = 0
     with ThreadPoolExecutor(max(concurrency, 1), thread_name_prefix="mend-send") as pool:
@@ -78,11 +95,11 @@ def dispatch_due(
             done += 1
             claimed_at = clock.now()
             with sessions() as session:
-                claims = claim_batch(session, now=claimed_at, limit=batch, lease=lease)
+                claims = claim_batch(session, now=claimed_at, limit=batch, lease=lease, only_for=only_for)
             if not claims:
                 break
             report.claimed += len(claims)
-            jobs = _prepare(sessions, claims, policy)
+            jobs = _prepare(sessions, claims, policy, now=clock.now())
             _send_batch(
                 jobs,
                 pool,
@@ -111,9 +128,12 @@ def _send_batch(
     lease: timedelta,
     report: DispatchReport,
 ) -> None:
-    """Send a claimed batch from the pool; record outcomes as they come and keep the rest leased."""
+    """Send a claimed batch from the pool, keeping each outcome before its worker sends again."""
     send = _sender(notifier)
     finished: queue.SimpleQueue[SendJob] = queue.SimpleQueue()
+    ready = [job for job in jobs if not job.to_send]
+    running = {job.id: job for job in jobs if job.to_send}
+    kept = {job_id: threading.Event() for job_id in running}
 
     def run(job: SendJob) -> None:
         try:
@@ -121,34 +141,54 @@ def _send_batch(
                 send(job)
         finally:
             finished.put(job)
+        # The worker's next send waits until this outcome is committed, so a crash can
+        # only repeat the sends in flight: at most one per worker.
+        kept[job.id].wait()
 
-    ready = [job for job in jobs if job.skipped or job.error is not None]
-    running = {job.id: job for job in jobs if not (job.skipped or job.error is not None)}
+    renewed_at = claimed_at
+    if running and clock.now() - claimed_at >= lease / 3:
+        # Rendering took a while (the first batch of a process loads the redactor): make sure
+        # the claims still hold before anything is sent, as another pass may have taken them.
+        renewed_at = clock.now()
+        _renew(sessions, [*running.values(), *ready], now=renewed_at, lease=lease)
     futures: list[Future[None]] = [pool.submit(run, job) for job in running.values()]
     poll = min(POLL_SECONDS, lease.total_seconds() / 10)
-    recorded_at, renewed_at = clock.now(), claimed_at
+    with outcome_connection(sessions) as outcomes:
+        try:
+            while running:
+                done = _completed(finished, timeout=poll)
+                if done:
+                    # Whatever completed while the last outcomes were written goes in one statement.
+                    for job in done:
+                        running.pop(job.id)
+                    record_outcomes(outcomes, [*ready, *done], clock=clock, policy=policy, report=report)
+                    ready = []
+                    for job in done:
+                        kept[job.id].set()
+                now = clock.now()
+                if running and now - renewed_at >= lease / 3:
+                    _renew(sessions, [*running.values(), *ready], now=now, lease=lease)
+                    renewed_at = now
+        except BaseException:
+            for future in futures:  # sends not started yet are left to the lease
+                future.cancel()
+            for event in kept.values():
+                event.set()
+            raise
+        record_outcomes(outcomes, ready, clock=clock, policy=policy, report=report)
+
+
+def _completed(finished: queue.SimpleQueue[SendJob], *, timeout: float) -> list[SendJob]:
+    """Wait up to `timeout` for a send to complete; return it with every other one completed by then."""
     try:
-        while running:
-            try:
-                job = finished.get(timeout=poll)
-                while True:
-                    ready.append(job)
-                    running.pop(job.id)
-                    job = finished.get_nowait()
-            except queue.Empty:
-                pass
-            now = clock.now()
-            if running and now - renewed_at >= lease / 3:
-                _renew(sessions, [*running.values(), *ready], now=now, lease=lease)
-                renewed_at = now
-            if running and ready and now - recorded_at >= RECORD_EVERY:
-                record_outcomes(sessions, ready, clock=clock, policy=policy, report=report)
-                ready, recorded_at = [], now
-    except BaseException:
-        for future in futures:  # sends not started yet are left to the lease
-            future.cancel()
-        raise
-    record_outcomes(sessions, ready, clock=clock, policy=policy, report=report)
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def _renew(sessions: sessionmaker[Session], jobs: list[SendJob], *, now: datetime, lease: timedelta) -> None:
@@ -162,8 +202,15 @@ def _renew(sessions: sessionmaker[Session], jobs: list[SendJob], *, now: datetim
             job.extra["lost"] = True
 
 
-def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], policy: Policy) -> list[SendJob]:
-    """Render every claimed delivery in one session; a row that cannot render fails alone."""
+def _prepare(
+    sessions: sessionmaker[Session], claims: list[tuple[int, int]], policy: Policy, *, now: datetime
+) -> list[SendJob]:
+    """Render every claimed delivery in one session; a row that cannot render fails alone.
+
+    A follow-up or reminder still needed that comes due outside its recipient's
+    working hours (a server that was down when they opened, say) is deferred to
+    their next opening instead of sent.
+    """
     claim_of = dict(claims)
     jobs: list[SendJob] = []
     with sessions() as session:
@@ -191,6 +238,8 @@ def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], pol
                     job.target_ref = target.sent_ref if target is not None else None
                 else:
                     job.recipient = _recipient(session, delivery, policy)
+                if job.reply is not None and delivery.kind in FOLLOW_UP_KINDS:
+                    job.defer_until = _outside_working_hours(session, delivery, policy, now)
             except Exception as exc:  # a bug in rendering one row must not stop the others
                 log.exception("cannot render delivery %s", delivery.id)
                 job.error = SendError(f"cannot render: {exc}", permanent=True)
@@ -201,9 +250,17 @@ def _prepare(sessions: sessionmaker[Session], claims: list[tuple[int, int]], pol
     return jobs
 
 
+def _outside_working_hours(
+    session: Session, delivery: Delivery, policy: Policy, now: datetime
+) -> datetime | None:
+    """Return when the recipient's working hours next open if `now` falls outside them, else None."""
+    staff = queries.get_staff(session, delivery.recipient_id) if delivery.recipient_id is not None else None
+    return next_opening(now, location_of(policy, staff.location if staff else None))
+
+
 def _sender(notifier: Notifier) -> Callable[[SendJob], None]:
     def send(job: SendJob) -> None:
-        if job.skipped or job.error is not None:
+        if not job.to_send:
             return
         assert job.reply is not None
         try:

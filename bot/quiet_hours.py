@@ -38,6 +38,12 @@ def next_working_time(when: datetime, location: Location) -> datetime:
     return when.astimezone(UTC)  # no working days at all: send when due
 
 
+def next_opening(when: datetime, location: Location) -> datetime | None:
+    """Return the next opening of working hours there if `when` falls outside them, else None."""
+    opens = next_working_time(when, location)
+    return opens if opens > when else None
+
+
 def local_time(when: datetime, location: Location) -> str:
     """Format a time as the people at `location` read it, with their zone's abbreviation."""
     return when.astimezone(ZoneInfo(location.timezone)).strftime("%a %d %b %H:%M %Z")

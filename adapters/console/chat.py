@@ -16,6 +16,7 @@ from adapters.console.render import COMMANDS, TARGET_FIELDS, render
 from adapters.edge import Outcome, UseCases
 from bot import cases, dispatcher, forms, staff
 from bot.commands import Actor
+from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
 from bot.ports import Clock, Recipient
 from bot.replies import Form, InputKind, Reply
@@ -41,6 +42,9 @@ Commands (R-1042 is a case reference; it may be left out for the last case you s
   /as NAME               act as someone else (for example your manager)
   /later HOURS           move the clock on, to see follow-ups and reminders
   /help, /quit"""
+
+
+PLATFORM_NAMES = {Platform.SLACK.value: "Slack", Platform.TEAMS.value: "Teams"}
 
 
 class ShiftedClock:
@@ -109,6 +113,7 @@ class ChatSession:
     def run(self) -> None:
         """Read and carry out commands until /quit or the end of input."""
         self.say("Mend: service recovery on the spot. Type /help for commands.")
+        self.say(self._what_is_shown())
         self.command("/me")
         while True:
             try:
@@ -258,10 +263,29 @@ class ChatSession:
             self.last_case = reply.case_id
 
     def dispatch(self) -> None:
-        """Send what the outbox holds that is due now, as the server's dispatcher would."""
+        """Show what the outbox holds for the terminal that is due now, as the server's dispatcher would.
+
+        Only the terminal's own: messages for people known here and on no chat
+        platform, and channel posts while nobody is known on Slack or Teams. The
+        rest stays in the outbox for `mend serve`, even on a database it shares.
+        """
         uses = self.uses
         dispatcher.dispatch_due(
-            sessions=uses.sessions, notifier=self.notifier, policy=uses.policy, clock=self.clock
+            sessions=uses.sessions,
+            notifier=self.notifier,
+            policy=uses.policy,
+            clock=self.clock,
+            only_for=Platform.CONSOLE,
+        )
+
+    def _what_is_shown(self) -> str:
+        with self.uses.sessions() as session:
+            others = [PLATFORM_NAMES.get(p, p) for p in other_platforms_in_use(session, Platform.CONSOLE)]
+        if not others:
+            return "Messages Mend sends, to people and to channels, are shown here as they go out."
+        return (
+            f"People are also known on {' and '.join(others)} here: only messages for people known only"
+            " in the terminal are shown; the rest stay in the outbox for `mend serve` to send."
         )
 
     def tell(self, outcome: Outcome[Any]) -> None:

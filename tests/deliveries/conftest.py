@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -14,6 +16,15 @@ from sqlalchemy.orm import Session
 
 from bot import deliveries
 from bot.deliveries import Kind
+
+
+@dataclass
+class Exchange:
+    """One message the recorder took: its title, the connection it came on, and when it was answered."""
+
+    title: str
+    connection: tuple[str, int]  # the sender's address: one keep-alive connection per sending thread
+    answered_at: float | None = None  # time.monotonic() once the answer was written; None if it never was
 
 
 class Recorder(ThreadingHTTPServer):
@@ -25,6 +36,7 @@ class Recorder(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.lock = threading.Lock()
         self.received: list[dict[str, Any]] = []
+        self.exchanges: list[Exchange] = []  # every message answered 200, in order of arrival
         self.hung: list[dict[str, Any]] = []
         self.answers: list[tuple[int, dict[str, str]]] = []  # status and headers for the next requests
         self.hang = threading.Event()
@@ -60,19 +72,26 @@ class _Handler(BaseHTTPRequestHandler):
             server.release.wait(30)
             self.close_connection = True
             return
+        exchange = Exchange(body["reply"]["title"], self.client_address)
         with server.lock:
             status, headers = server.answers.pop(0) if server.answers else (200, {})
             if status == 200:
                 server.received.append(body)
+                server.exchanges.append(exchange)
             number = len(server.received)
         data = json.dumps({"id": number}).encode()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:  # the sender is gone (killed mid-send): the answer never arrives
+            self.close_connection = True
+            return
+        exchange.answered_at = time.monotonic()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -92,6 +111,8 @@ def recorder() -> Iterator[Recorder]:
 
 def add_lessons(session: Session, count: int, *, now: Any) -> None:
     """Queue `count` lessons for the lessons channel, each with a title of its own."""
+    # Numbered as Mend's own case references (R-1000 ...), which the redactor keeps: other
+    # letter-digit codes of four digits or more read as order numbers and are removed.
     for n in range(count):
         deliveries.enqueue(
             session,
@@ -99,7 +120,7 @@ def add_lessons(session: Session, count: int, *, now: Any) -> None:
             now=now,
             channel="lessons",
             lesson={
-                "ref": f"L-{n}",
+                "ref": f"R-{1000 + n}",
                 "category": "late_delivery",
                 "severity": "major",
                 "what_happened": "Parcel late",

@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from adapters.webhook import WebhookNotifier
 from bot.ports import SystemClock
 from db.models import Delivery
 from tests.conftest import FakeClock
-from tests.deliveries.conftest import Recorder, add_lessons
+from tests.deliveries.conftest import Exchange, Recorder, add_lessons
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_MORNING = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # the week's digest is not due yet
@@ -91,6 +93,60 @@ def test_two_dispatchers_on_postgresql_send_each_delivery_exactly_once(
     titles = recorder.titles()
     assert len(recorder.received) == 1000 and len(titles) == 1000 and set(titles.values()) == {1}
     assert sum(r["sent"] for r in reports) == 1000 and all(r["sent"] > 0 for r in reports)
+
+
+def test_dispatchers_killed_mid_pass_repeat_only_the_sends_in_flight(
+    fresh_sessions, recorder, dialect
+) -> None:
+    # Two dispatchers share PostgreSQL (one on SQLite, which is single-process); one is killed
+    # (SIGKILL: no clean-up) in the middle of its sends, and replaced, twice.
+    count, concurrency, kills = 1000, 2, 2
+    _queue(fresh_sessions, count)
+    args = ["--batch", "200", "--concurrency", str(concurrency), "--lease-seconds", "3", "--until-empty"]
+    workers = [_relay(fresh_sessions, recorder, *args) for _ in range(1 if dialect == "sqlite" else 2)]
+    killed_at: list[float] = []
+    for n in range(1, kills + 1):
+        while len(recorder.exchanges) < n * count // (kills + 1):
+            assert workers[0].poll() is None, workers[0].communicate()[1]
+            time.sleep(0.005)
+        killed_at.append(time.monotonic())
+        workers[0].kill()
+        workers[0].communicate(timeout=30)
+        workers[0] = _relay(fresh_sessions, recorder, *args)
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+    with recorder.lock:
+        exchanges = list(recorder.exchanges)
+    titles = recorder.titles()
+    assert len(titles) == count  # nothing lost
+    repeated = [title for title, times in titles.items() if times > 1]
+    assert set(titles.values()) <= {1, 2}
+    # At most one send per sending thread of a killed process is repeated: the one in flight.
+    assert len(repeated) <= concurrency * kills, repeated
+    first = {}
+    for exchange in exchanges:
+        first.setdefault(exchange.title, exchange)
+    later_on_connection = _later_on_each_connection(exchanges)
+    for title in repeated:
+        exchange = first[title]
+        # Its thread never began another send after it (its outcome would have been kept first) ...
+        assert later_on_connection[id(exchange)] == 0, title
+        # ... and no answer that came back well before a kill is sent again.
+        answered = exchange.answered_at
+        assert answered is None or any(answered > kill - 0.05 for kill in killed_at), (title, killed_at)
+    with fresh_sessions() as session:
+        assert set(session.scalars(select(Delivery.status)).all()) == {"sent"}
+
+
+def _later_on_each_connection(exchanges: list[Exchange]) -> dict[int, int]:
+    """Say, for each exchange, how many came after it on the same connection (the same sending thread)."""
+    seen: defaultdict[tuple[str, int], int] = defaultdict(int)
+    later = {}
+    for exchange in reversed(exchanges):
+        later[id(exchange)] = seen[exchange.connection]
+        seen[exchange.connection] += 1
+    return later
 
 
 def test_the_scheduler_sends_on_a_kick_without_waiting_for_the_poll(fresh_sessions, recorder) -> None:

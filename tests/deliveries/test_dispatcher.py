@@ -6,15 +6,18 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from adapters.cli import app
 from adapters.webhook import WebhookNotifier
-from bot import dispatcher
-from db.models import Delivery
-from tests.conftest import FakeClock
+from bot import deliveries, dispatcher
+from bot.deliveries import Kind
+from bot.staff import import_staff
+from db import queries
+from db.models import Delivery, StaffIdentity
+from tests.conftest import STAFF_CSV, FakeClock
 from tests.deliveries.conftest import Recorder, add_lessons
 
 
@@ -42,6 +45,27 @@ def test_a_pass_sends_every_due_delivery_in_batches_once(fresh_sessions, policy,
     assert sorted(recorder.titles().values()) == [1] * 45
     assert {row.status for row in _rows(fresh_sessions)} == {"sent"}
     assert _dispatch(fresh_sessions, policy, clock, recorder).claimed == 0
+
+
+def test_each_answered_send_is_kept_before_its_worker_sends_again(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    _queue(fresh_sessions, clock, 30)
+    concurrency = 3
+    unkept: list[int] = []
+
+    def count_unkept(_body: dict) -> None:
+        # As each message arrives: how many answered sends are not yet recorded as sent?
+        with recorder.lock:
+            answered = sum(1 for exchange in recorder.exchanges if exchange.answered_at is not None)
+        with fresh_sessions() as session:
+            sent = session.scalar(select(func.count()).where(Delivery.status == "sent")) or 0
+        unkept.append(answered - sent)
+
+    recorder.on_request = count_unkept
+    report = _dispatch(fresh_sessions, policy, clock, recorder, batch=30, concurrency=concurrency)
+    assert report.sent == 30 and len(unkept) == 30
+    # The sending thread's own last answer is kept; only the other threads' may still be on their way.
+    assert max(unkept) <= concurrency - 1, unkept
 
 
 def test_failed_sends_back_off_exponentially_then_dead_letter(fresh_sessions, policy, recorder) -> None:
@@ -247,3 +271,28 @@ def test_a_send_still_running_when_its_lease_would_expire_keeps_its_claim(
     assert reports[0].lost_claims == 0 and reports[0].retried == 1
     (row,) = _rows(fresh_sessions)
     assert row.status == "pending" and row.attempts == 1 and len(recorder.hung) == 1
+
+
+def test_the_terminal_claims_only_what_no_chat_platform_would_take(fresh_sessions, policy) -> None:
+    clock = FakeClock()
+    with fresh_sessions() as session:
+        import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)  # all known in the terminal
+        alice, bob = (queries.get_staff_by_identity(session, "console", name) for name in ("alice", "bob"))
+        assert alice is not None and bob is not None
+        session.add(StaffIdentity(staff_id=bob.id, platform="slack", user_id="U2"))  # Bob is on Slack too
+        for person in (alice, bob):
+            deliveries.enqueue(session, Kind.REMINDER, now=clock.now(), recipient_id=person.id)
+        add_lessons(session, 1, now=clock.now())
+        session.commit()
+        ids = {row.recipient_id or row.channel: row.id for row in session.scalars(select(Delivery))}
+
+    def claim() -> set[int]:
+        with fresh_sessions() as session:
+            claims = dispatcher.claim_batch(session, now=clock.now(), limit=10, only_for="console")
+        return {delivery_id for delivery_id, _ in claims}
+
+    assert claim() == {ids[alice.id]}  # Bob's is Slack's to send, and so is the lessons channel
+    with fresh_sessions() as session:
+        session.execute(delete(StaffIdentity).where(StaffIdentity.platform == "slack"))
+        session.commit()
+    assert claim() == {ids[bob.id], ids["lessons"]}  # nobody left on a chat platform
