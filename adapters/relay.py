@@ -8,6 +8,7 @@ It prints one JSON line when it stops: how many it sent and in how many seconds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -51,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
                 concurrency=args.concurrency,
                 lease=timedelta(seconds=args.lease_seconds),
             )
-            for name in ("claimed", "sent", "skipped", "retried", "failed", "lost_claims"):
-                setattr(totals, name, getattr(totals, name) + getattr(report, name))
+            for item in dataclasses.fields(report):
+                setattr(totals, item.name, getattr(totals, item.name) + getattr(report, item.name))
             if report.claimed:
                 continue
             if args.until_empty and _unfinished(sessions) == 0:
