@@ -34,14 +34,16 @@ from microsoft_agents.hosting.core import (
     TurnContext,
     TurnState,
 )
+from sqlalchemy.orm import Session
 
 from adapters.edge import UseCases
 from adapters.settings import Settings
-from adapters.teams import boundary, cards, translate
+from adapters.teams import boundary, cards, commands, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
 from bot import forms, messages
+from bot.commands import Actor
 from bot.errors import MendError
-from bot.replies import ActionId, Form
+from bot.replies import ActionId, Form, Reply
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +124,33 @@ class TeamsBot:
     _addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
-        """Answer `recover [text]` with the case form, and every card submission through the core."""
+        """Answer the chat commands (`recover` anywhere, the rest in a personal chat) and card submissions."""
         raw = _raw(context.activity)
         self.notifier.learn(_reference(context.activity))
         if translate.is_press(raw):
             await self.press(context, raw)
             return
         await self.remember(context.activity, raw)
-        text = translate.recover_text(raw)
-        if text is not None:
+        command = translate.chat_command(raw)
+        if command.word is translate.Word.RECOVER:
             policy = self.uses.policy
-            form = forms.case_form(policy, forms.prefill_from_text(text, policy))
+            form = forms.case_form(policy, forms.prefill_from_text(command.text, policy))
             await _send(context, cards.render_form(form))
+        elif translate.is_personal(raw):
+            # Not in a channel: there everyone would read one person's cases, authority or customers.
+            await self.answer(context, command, translate.actor_from(raw))
+
+    async def answer(self, context: TurnContext, command: translate.ChatCommand, actor: Actor) -> None:
+        """Run a chat command's use case and show its reply, or the error the runner gives."""
+        use, policy, clock = commands.CHAT_USES[command.word], self.uses.policy, self.uses.clock
+
+        def work(session: Session) -> Reply:
+            return use(actor, command.text, session=session, policy=policy, clock=clock)
+
+        what = f"Teams {command.word}"
+        outcome = await self.uses.run(work, what=what)
+        await _send(context, cards.render_reply(outcome.result))
+        await self.uses.after(outcome, None, what=what)
 
     async def on_installed(self, context: TurnContext, _state: TurnState) -> None:
         """Keep the conversation reference when Mend is installed, for proactive messages."""

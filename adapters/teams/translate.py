@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot import fields
@@ -30,10 +31,42 @@ FORM_OPENERS: dict[ActionId, ActionId] = {
     ActionId.CANCEL_CASE: ActionId.CANCEL,
 }
 
+RECOVER = "recover"
 _RECOVER = re.compile(r"^\s*/?recover\b\s*(?P<text>.*)$", re.IGNORECASE | re.DOTALL)
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 # Enough for mentions of Mend, `recover` and a full description after them.
 _RECOVER_READ = 2 * (fields.DESCRIPTION.max_length or 0) + 1_000
+
+
+class Word(StrEnum):
+    """What a chat message to Mend asks for, by its first word."""
+
+    RECOVER = RECOVER
+    HELP = "help"
+    HISTORY = "history"
+    CASES = "cases"
+    APPROVALS = "approvals"
+    ME = "me"
+    UNKNOWN = "unknown"  # any other text: answered with a short help in a personal chat
+
+
+# The words a person types for each command (a leading `/` is fine too); `recover` is matched apart.
+_WORDS: dict[str, Word] = {
+    "help": Word.HELP,
+    "?": Word.HELP,
+    "history": Word.HISTORY,
+    "cases": Word.CASES,
+    "approvals": Word.APPROVALS,
+    "me": Word.ME,
+}
+
+
+@dataclass(frozen=True)
+class ChatCommand:
+    """A chat message to Mend: the command word and the text after it (a customer, a case's words)."""
+
+    word: Word
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +113,29 @@ def recover_text(activity: Mapping[str, Any]) -> str | None:
     text = _MENTION.sub(" ", str(activity.get("text") or "")[:_RECOVER_READ])
     match = _RECOVER.match(text)
     return match.group("text").strip()[: fields.DESCRIPTION.max_length] if match else None
+
+
+def chat_command(activity: Mapping[str, Any]) -> ChatCommand:
+    """Return the command a chat message gives: `recover`, a known word with its text, or UNKNOWN.
+
+    Mentions are dropped first, so `@Mend cases` is `cases`; a word counts only on its own
+    (`casesX` and `me too` are UNKNOWN; `history` takes the rest as the customer, `help`
+    ignores it).
+    """
+    recover = recover_text(activity)
+    if recover is not None:
+        return ChatCommand(Word.RECOVER, recover)
+    first, _, rest = _first_word(_MENTION.sub(" ", str(activity.get("text") or "")[:_RECOVER_READ]))
+    word = _WORDS.get(first.removeprefix("/").lower())
+    if word is None or (rest and word not in (Word.HISTORY, Word.HELP)):
+        return ChatCommand(Word.UNKNOWN)
+    return ChatCommand(word, rest[: fields.CUSTOMER_NAME.max_length] if word is Word.HISTORY else "")
+
+
+def _first_word(text: str) -> tuple[str, str, str]:
+    """Split text at its first run of white space, like str.partition, with both ends stripped."""
+    parts = text.split(maxsplit=1)
+    return (parts[0], " ", parts[1].strip()) if len(parts) == 2 else ((parts or [""])[0], "", "")
 
 
 def actor_from(activity: Mapping[str, Any]) -> Actor:

@@ -13,8 +13,10 @@ from policies.rules import Headroom
 from policies.schema import Policy
 
 
-def recover_help(command: str = "/recover") -> Reply:
-    """Explain what the recover command does."""
+def recover_help(command: str = "/recover", *, chat: bool = False, brief: bool = False) -> Reply:
+    """Explain /recover; with `chat`, every word typed in a chat with Mend (`brief`: one line)."""
+    if chat:
+        return _chat_help_brief(command) if brief else _chat_help(command)
     return Reply(
         title=f"How to use {command}",
         fields=(
@@ -26,6 +28,28 @@ def recover_help(command: str = "/recover") -> Reply:
             Field(f"{command} help", "This help."),
         ),
         note="Your open cases, approvals waiting on you and your authority are on Mend's Home tab.",
+    )
+
+
+def _chat_help_brief(command: str) -> Reply:
+    return Reply(
+        title="Mend did not understand that",
+        fields=(Field("Type one of", f"{command}, history CUSTOMER, cases, approvals, me, help"),),
+    )
+
+
+def _chat_help(command: str) -> Reply:
+    return Reply(
+        title="How to use Mend",
+        fields=(
+            Field(f"{command} [what happened]", "Open a case; words like 'late' or '$80' fill in the form."),
+            Field("history CUSTOMER", "A customer's earlier cases (by reference, email, phone or name)."),
+            Field("cases", "Your open cases, the approvals waiting on you, and your authority."),
+            Field("approvals", "The approvals waiting on you (with your open cases)."),
+            Field("me", "Your role, your manager and your authority."),
+            Field("help", "This help."),
+        ),
+        note=f"In a channel, mention Mend and type {command}; the rest works in your chat with Mend.",
     )
 
 

@@ -29,6 +29,34 @@ def test_recover_is_found_with_or_without_a_mention_and_keeps_its_text():
     assert translate.recover_text({"text": "recovery plan"}) is None
 
 
+def test_chat_words_become_commands_with_or_without_a_mention_or_a_slash():
+    command = translate.chat_command
+    Word, ChatCommand = translate.Word, translate.ChatCommand
+    assert command({"text": "help"}) == ChatCommand(Word.HELP)
+    assert command({"text": "?"}) == ChatCommand(Word.HELP)
+    assert command({"text": "<at>Mend</at> Cases"}) == ChatCommand(Word.CASES)
+    assert command({"text": "/approvals "}) == ChatCommand(Word.APPROVALS)
+    assert command({"text": "ME"}) == ChatCommand(Word.ME)
+    assert command({"text": "recover late parcel"}) == ChatCommand(Word.RECOVER, "late parcel")
+
+
+def test_history_takes_the_rest_of_the_message_as_the_customer():
+    command = translate.chat_command
+    Word, ChatCommand = translate.Word, translate.ChatCommand
+    assert command({"text": "history  Jane Customer "}) == ChatCommand(Word.HISTORY, "Jane Customer")
+    assert command({"text": "history\njane@example.org"}) == ChatCommand(Word.HISTORY, "jane@example.org")
+    assert command({"text": "history"}) == ChatCommand(Word.HISTORY, "")
+    assert len(command({"text": "history " + "x" * 5_000}).text) == 200
+
+
+def test_any_other_text_is_unknown_even_when_it_starts_like_a_command():
+    Word = translate.Word
+    for text in ("hello", "", "casesX", "me too", "cases please", "/", "recovery plan", "<at>Mend</at>"):
+        assert translate.chat_command({"text": text}).word is Word.UNKNOWN, text
+    assert translate.chat_command({}).word is Word.UNKNOWN
+    assert translate.chat_command({"text": "help me"}).word is Word.HELP
+
+
 def test_the_actor_is_the_entra_object_id_with_the_email_when_the_activity_has_it():
     actor = translate.actor_from(
         {"from": {"id": "29:x", "name": "Ann", "aadObjectId": "aad-1", "email": "a@b.c"}}
