@@ -12,14 +12,24 @@ from typing import Any, TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.console.render import COMMANDS, TARGET_FIELDS, render
+from adapters.console.answers import (
+    _LEAVE_FORM,
+    _NUMBER,
+    _QUIT,
+    FORM_LEFT,
+    FormLeft,
+    _initial_number,
+    checked_answer,
+    later_hours,
+)
+from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, render, usage
 from adapters.edge import Outcome, UseCases
 from bot import cases, dispatcher, forms, staff
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
 from bot.ports import Clock, Recipient
-from bot.replies import Form, InputKind, Reply
+from bot.replies import Form, Input, InputKind, Reply
 from bot.values import Target
 from db.models import Platform
 from policies.schema import Policy
@@ -27,22 +37,26 @@ from policies.schema import Policy
 log = logging.getLogger(__name__)
 
 HELP = """\
-Commands (R-1042 is a case reference; it may be left out for the last case you saw):
+Commands (R-1042 is a case reference, also typed 1042 or r1042; it may be left out
+for the last case you saw):
   /recover [text]        open a case; text such as "late parcel $80" prefills the form
   /give [R-1042] N       give option N of the suggestion (or ask approval when over your limit)
   /amount [R-1042]       give another amount
   /waiting [R-1042]      the customer is waiting: speed up the approval
+  /request ID            show approval request ID
   /approve ID, /deny ID  decide an approval request
   /resolve [R-1042]      record what was done and the lesson
   /reopen, /cancel [R-1042]
-  /fixed, /unhappy, /unreachable R-1042 N   answer follow-up N
+  /fixed, /unhappy, /unreachable [R-1042] N   answer follow-up N
   /case R-1042           show a case        /cases  my open cases and approvals
   /history CUSTOMER      the customer's earlier cases
   /me                    my role and authority
   /as NAME               act as someone else (for example your manager)
-  /later HOURS           move the clock on, to see follow-ups and reminders
-  /help, /quit"""
-
+  /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) to see
+                         follow-ups and reminders
+  /help, /quit
+In a form: Enter keeps the answer in [brackets], /cancel leaves the form without saving,
+and // starts an answer that begins with /."""
 
 PLATFORM_NAMES = {Platform.SLACK.value: "Slack", Platform.TEAMS.value: "Teams"}
 
@@ -100,6 +114,7 @@ class ChatSession:
         self.notifier = ConsoleNotifier(out)
         self.user = user
         self.last_case: int | None = None
+        self.finished = False  # /quit or the end of input came while a form was open
 
     @property
     def actor(self) -> Actor:
@@ -115,13 +130,13 @@ class ChatSession:
         self.say("Mend: service recovery on the spot. Type /help for commands.")
         self.say(self._what_is_shown())
         self.command("/me")
-        while True:
+        while not self.finished:
             try:
                 line = self.read(f"{self.user}> ")
             except EOFError:
                 self.say("")
                 return
-            if line.strip() in ("/quit", "/exit"):
+            if line.strip().lower() in _QUIT:
                 return
             self.command(line)
 
@@ -136,6 +151,9 @@ class ChatSession:
         name, args = words[0].lstrip("/").lower(), words[1:]
         try:
             self._command(name, args, line)
+        except FormLeft as left:
+            self.say(FORM_LEFT)
+            self.finished = left.end_chat
         except MendError as exc:
             self.say(f"✗ {exc.message}")
         except Exception:
@@ -163,7 +181,7 @@ class ChatSession:
             query = line.strip().split(maxsplit=1)[1] if len(args) else ""
             self._with_session(lambda s: cases.customer_history(self.actor, query, session=s, **deps))
         elif name == "later":
-            hours = float(args[0]) if args else 24.0
+            hours = later_hours(" ".join(args))
             self.clock.offset += timedelta(hours=hours)
             self.say(f"The clock moved on {hours:g} hours, to {self.clock.now():%Y-%m-%d %H:%M} UTC.")
         elif name == "recover":
@@ -174,17 +192,19 @@ class ChatSession:
             self.fill(forms.case_form(policy, forms.prefill_from_text(text, policy)))
         elif name in COMMANDS:
             action, params = COMMANDS[name]
-            value = self._value(params, args)
+            value = self._value(name, params, args)
             self.press(action, value)
         else:
             raise MendError(f"/{name} is not a command. Type /help for the list.")
 
-    def _value(self, params: tuple[str, ...], args: list[str]) -> str:
+    def _value(self, name: str, params: tuple[str, ...], args: list[str]) -> str:
         args = list(args)
         numbers: dict[str, Any] = {}
-        for param in params:
+        for i, param in enumerate(params):
             if param == "case":
-                if args and args[0].upper().startswith("R"):
+                # A bare number is the case when the words after it are all there: /give 1042 1.
+                spare = len(args) > len(params) - i - 1
+                if args and (args[0][:1] in ("R", "r") or spare):
                     case_id = cases.parse_case_ref(args.pop(0))
                 elif self.last_case is not None:
                     case_id = self.last_case
@@ -193,9 +213,11 @@ class ChatSession:
                 self.last_case = case_id
                 numbers[TARGET_FIELDS[param]] = case_id
             else:
-                if not args or not args[0].isdigit():
+                if not args or not _NUMBER.fullmatch(args[0]):
                     raise MendError(f"Say which {param}: a number.")
                 numbers[TARGET_FIELDS[param]] = int(args.pop(0))
+        if args:
+            raise MendError(f"/{name} takes {usage(name)}: {inert(args[0][:40])} is one word too many.")
         return Target(**numbers).encode()
 
     def press(self, action: str, value: str, inputs: dict[str, str] | None = None) -> None:
@@ -238,23 +260,50 @@ class ChatSession:
                 self.show(outcome.result)
             return
 
-    def ask(self, field_: Any) -> str:
-        """Ask for one input; choices are offered by number."""
+    def ask(self, field_: Input) -> str:
+        """Ask for one input until the form's own checks take the answer; choices are offered by number."""
         if field_.kind is InputKind.CHOICE:
             for n, choice in enumerate(field_.choices, start=1):
                 self.say(f"  {n}. {choice.label}")
         if field_.kind is InputKind.LONG_TEXT and field_.initial:
             # A long prefilled text (the lesson as the team will read it) is shown whole, then kept.
             self.say(f"{field_.label}:\n  {field_.initial}")
-            answer = self.read("  (Enter keeps it; or type a new text): ").strip()
-            return answer or field_.initial
-        default = f" [{field_.initial}]" if field_.initial else (" (optional)" if not field_.required else "")
-        answer = self.read(f"{field_.label}{default}: ").strip()
-        if not answer and field_.initial:
-            answer = field_.initial
-        if field_.kind is InputKind.CHOICE and answer.isdigit() and 1 <= int(answer) <= len(field_.choices):
-            answer = field_.choices[int(answer) - 1].value
-        return answer
+            prompt = "  (Enter keeps it; or type a new text): "
+            initial: str | None = field_.initial
+        elif field_.kind is InputKind.CHOICE:
+            initial = field_.initial if _initial_number(field_) else None
+            shown = f" [{_initial_number(field_)}]" if initial else ""
+            prompt = f"{field_.label}{shown or ('' if field_.required else ' (optional)')}: "
+        else:
+            initial = field_.initial
+            shown = f" [{initial}]" if initial else ("" if field_.required else " (optional)")
+            prompt = f"{field_.label}{shown}: "
+        while True:
+            answer = self._answer(prompt) or initial or ""
+            try:
+                return checked_answer(field_, answer)
+            except MendError as exc:
+                self.say(f"✗ {exc.message}")
+
+    def _answer(self, prompt: str) -> str:
+        """Read one answer in a form: /cancel and /quit leave it, and no other command is taken as data."""
+        while True:
+            try:
+                answer = self.read(prompt).strip()
+            except EOFError:
+                self.say("")
+                raise FormLeft(end_chat=True) from None
+            if answer.startswith("//"):
+                return answer[1:]
+            if not answer.startswith("/"):
+                return answer
+            word = answer.split()[0].lower()
+            if word in _LEAVE_FORM:
+                raise FormLeft(end_chat=word in _QUIT)
+            self.say(
+                f"✗ {inert(word[:40])} is a command, and a form is open: type /cancel to leave it,"
+                " or // to start an answer with /."
+            )
 
     def show(self, reply: Reply) -> None:
         """Print a reply, remembering the case it is about."""

@@ -34,10 +34,21 @@ COMMANDS: dict[str, tuple[ActionId, tuple[str, ...]]] = {
 TARGET_FIELDS = {"case": "case_id", "option": "rank", "request": "request_id", "attempt": "attempt"}
 _BY_ACTION = {action: name for name, (action, _) in COMMANDS.items()}
 _BY_ACTION[ActionId.REQUEST_APPROVAL] = "give"
+# How /help shows each word a command takes; the case may be left out for the last one seen.
+_WORD_USAGE = {"case": "[R-1042]", "option": "N", "request": "ID", "attempt": "N"}
+
+
+def usage(name: str) -> str:
+    """Return the words command `name` takes, as /help shows them: `[R-1042] N`."""
+    return " ".join(_WORD_USAGE[word] for word in COMMANDS[name][1])
 
 
 def command_for(button: Button) -> str:
-    """Return the terminal command that presses `button`."""
+    """Return the terminal command that presses `button`.
+
+    Only the words the command takes are shown: an option's rendering (the third part
+    of its value) tells card versions apart on Slack and Teams and means nothing here.
+    """
     name = _BY_ACTION[button.action]
     target = Target.decode(button.action, button.value)
     args = [getattr(target, TARGET_FIELDS[word]) for word in COMMANDS[name][1]]

@@ -1,0 +1,79 @@
+"""What a person types at the terminal's prompts: answers to a form's questions, and times.
+
+Each answer is checked as it is given where the check needs nothing but the form
+(a required field, a field's length, a choice), so a mistake is asked again at once;
+the whole form still goes through the core when it is submitted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from adapters.console.render import inert
+from bot import messages
+from bot.errors import MendError
+from bot.replies import Input, InputKind
+
+FORM_LEFT = "Form left; nothing was saved."
+_QUIT = ("/quit", "/exit")
+_LEAVE_FORM = ("/cancel", *_QUIT)
+# How far `/later` may move the clock at once: past a year nothing new is due.
+MAX_LATER_HOURS = 366 * 24
+_LATER = re.compile(r"(\d{1,6}(?:\.\d{1,6})?|\.\d{1,6})\s*(h|hours?|m|mins?|minutes?|d|days?)?", re.I | re.A)
+_HOURS_PER_UNIT = {"h": 1.0, "m": 1 / 60, "d": 24.0}
+_NUMBER = re.compile(r"\d{1,9}", re.A)
+
+
+class FormLeft(Exception):
+    """The person left a form before submitting it: /cancel, /quit or the end of input."""
+
+    def __init__(self, *, end_chat: bool) -> None:
+        super().__init__(FORM_LEFT)
+        self.end_chat = end_chat
+
+
+def later_hours(text: str) -> float:
+    """Return the hours `/later` moves the clock on; raise MendError unless `text` is a positive time."""
+    if not text.strip():
+        return 24.0
+    match = _LATER.fullmatch(text.strip())
+    hours = float(match[1]) * _HOURS_PER_UNIT[(match[2] or "h")[0].lower()] if match else 0.0
+    if not 0 < hours <= MAX_LATER_HOURS:
+        raise MendError(
+            f"{inert(text.strip()[:40])} is not a time to move on: give hours such as 2 or 0.5,"
+            " or 30m, 2h, 1d (at most a year)."
+        )
+    return hours
+
+
+def checked_answer(field_: Input, answer: str) -> str:
+    """Return the value an answer gives a form input; raise MendError if the form's own limits refuse it."""
+    if not answer:
+        if field_.required:
+            raise MendError(messages.required(field_.name), field=field_.name)
+        return ""
+    if field_.kind is InputKind.CHOICE:
+        return _choice_value(field_, answer)
+    if field_.max_length is not None and len(answer) > field_.max_length:
+        raise MendError(messages.too_long(field_.name, field_.max_length, len(answer)), field=field_.name)
+    return answer
+
+
+def _choice_value(field_: Input, answer: str) -> str:
+    """Return the choice an answer names by its number or its label (the key is taken, never shown)."""
+    wanted = answer.strip().rstrip(".").lower()
+    for n, choice in enumerate(field_.choices, start=1):
+        label = choice.label.lower()
+        if wanted in (str(n), choice.value.lower(), label, label.split(":")[0]):
+            return choice.value
+    listed = ", ".join(f"{n}. {choice.label}" for n, choice in enumerate(field_.choices, start=1))
+    raise MendError(
+        f"{field_.label}: {inert(answer[:40])} is not one of the choices; type its number: {listed}.",
+        field=field_.name,
+    )
+
+
+def _initial_number(field_: Input) -> str | None:
+    """Return the number of a choice input's initial choice, if it has one of its choices."""
+    numbers = {choice.value: str(n) for n, choice in enumerate(field_.choices, start=1)}
+    return numbers.get(field_.initial or "")
