@@ -69,7 +69,7 @@ def run_checks(settings: Settings) -> Iterator[Check]:
     yield from _slack(settings)
     yield from _teams(settings)
     if policy is not None:
-        yield from _lessons(settings, policy)
+        yield from lessons_checks(settings, policy)
 
 
 def _database(settings: Settings) -> Iterator[Check]:
@@ -227,7 +227,8 @@ def _teams_token(settings: Settings) -> Check:
     )
 
 
-def _lessons(settings: Settings, policy: Policy) -> Iterator[Check]:
+def lessons_checks(settings: Settings, policy: Policy) -> Iterator[Check]:
+    """Say where lessons go when Teams is served without a lessons channel (nothing otherwise)."""
     if not settings.teams_enabled() or policy.broadcast.teams_channel:
         return
     from adapters.slack.app import slack_configured

@@ -144,11 +144,14 @@ def build_web_app(runtime: Runtime, *, notifier: Notifier | None = None) -> web.
             "Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or the OAuth client) to serve it"
         )
     if settings.teams_enabled():
+        from adapters.doctor import lessons_checks
         from adapters.teams.app import add_teams_routes, build_teams_bot
 
         teams = build_teams_bot(settings, uses)
         add_teams_routes(web_app, teams)
         routing.notifiers["teams"] = teams.notifier
+        for check in lessons_checks(settings, runtime.policy):  # also what `mend doctor` says
+            log.warning("%s", check.detail)
     else:
         log.info("Teams is off: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to serve it")
 

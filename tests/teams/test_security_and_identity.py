@@ -230,3 +230,23 @@ def test_without_an_app_id_mend_serve_does_not_answer_teams_at_all(make_runtime,
     assert asyncio.run(post()) == 404
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(StaffIdentity)) == 0
+
+
+def test_serving_teams_without_a_lessons_channel_warns_at_start(make_runtime, caplog):
+    """Lessons would be dead letters: the server says so as it starts, as `mend doctor` does."""
+    from dataclasses import replace
+
+    from adapters.main import build_web_app
+
+    runtime = make_runtime()
+    build_web_app(runtime)
+    assert not [r for r in caplog.records if "lessons channel" in r.getMessage()]
+    no_channel = runtime.policy.model_copy(
+        update={"broadcast": runtime.policy.broadcast.model_copy(update={"teams_channel": None})}
+    )
+    caplog.clear()
+    build_web_app(replace(runtime, policy=no_channel))
+    warned = [
+        r for r in caplog.records if r.levelname == "WARNING" and "no lessons channel" in r.getMessage()
+    ]
+    assert warned and "broadcast.teams_channel" in warned[0].getMessage()
