@@ -154,7 +154,7 @@ def _deny(p: Press, d: Deps) -> Reply:
 
 
 def _ask_how_resolved(p: Press, d: Deps) -> Form:
-    return forms.resolve_form(cases.get_case_or_fail(d["session"], p.case_id))
+    return lessons.resolve_form_for(p.case_id, session=d["session"])
 
 
 def _preview_lesson(p: Press, d: Deps) -> Reply | Form:

@@ -114,6 +114,13 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     return messages.case_resolved(case, policy)
 
 
+def resolve_form_for(case_id: int, *, session: Session) -> Form:
+    """Return the form that asks how a case was resolved, or say first why it cannot be."""
+    case = get_case_or_fail(session, case_id)
+    _check_resolvable(session, case)
+    return forms.resolve_form(case)
+
+
 def _check_resolvable(session: Session, case: Case) -> None:
     if case.status != CaseStatus.OPEN:
         raise Conflict(messages.case_not_open(case))

@@ -272,3 +272,11 @@ def test_a_double_click_at_once_gives_one_offer_and_the_same_answer_twice(dialec
     assert len(replies) == 2 and replies[0] == replies[1] and "given" in replies[0].title
     with fresh_sessions() as session:
         assert len(session.scalars(select(Offer)).all()) == 1
+
+
+def test_resolve_is_refused_before_its_form_while_an_approval_waits(session: Session, policy, clock) -> None:
+    """Nothing is asked that would be thrown away: the refusal comes before the questions."""
+    case, _ = _ask(session, policy, clock)
+    with pytest.raises(Conflict) as refused:
+        handle(ActionId.RESOLVE, str(case.case_id), ALICE, session=session, policy=policy, clock=clock)
+    assert "Bob Reyes" in refused.value.message
