@@ -191,9 +191,11 @@ class SlackBot:
             return
         actor = await self._known(translate.actor_from(None, user_id=event.get("user")), client)
         uses, team = self.uses, translate.team_of(body) or None
+        address = self._new_place(actor, team)
 
         def my_cases(session: Session) -> Reply:
-            self._note_place(session, actor, team)
+            if address is not None:
+                uses.note_address(actor, address)(session)
             return cases.my_cases(actor, session=session, policy=uses.policy, clock=uses.clock)
 
         outcome = await uses.run(my_cases, what="Slack App Home")
@@ -216,7 +218,7 @@ class SlackBot:
         """Run a click or submission as the person who made it, noting the workspace they act from."""
         actor = await self._known(translate.actor_from(body.get("user")), client)
         team = translate.team_of(body) or None
-        address = {"team_id": team} if team and self._placed.get(actor.user_id) != team else None
+        address = self._new_place(actor, team)
         outcome = await self.uses.run(
             self.uses.press(action, value, actor, inputs, request_key=key, address=address), what=what
         )
@@ -249,9 +251,9 @@ class SlackBot:
             email=profile.get("email"),
         )
 
-    def _note_place(self, session: Session, actor: Actor, team: str | None) -> None:
-        if team and self._placed.get(actor.user_id) != team:
-            self.uses.note_address(actor, {"team_id": team})(session)
+    def _new_place(self, actor: Actor, team: str | None) -> dict[str, Any] | None:
+        """Return the workspace a person acts from as their address, if this process has not noted it."""
+        return {"team_id": team} if team and self._placed.get(actor.user_id) != team else None
 
     def _placed_in(self, actor: Actor, team: str | None) -> None:
         if team:

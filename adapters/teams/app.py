@@ -125,12 +125,12 @@ class TeamsBot:
 
     async def on_message(self, context: TurnContext, _state: TurnState) -> None:
         """Answer the chat commands (`recover` anywhere, the rest in a personal chat) and card submissions."""
-        raw = _raw(context.activity)
-        self.notifier.learn(_reference(context.activity))
+        raw, reference = _raw(context.activity), _reference(context.activity)
+        self.notifier.learn(reference)
         if translate.is_press(raw):
-            await self.press(context, raw)
+            await self.press(context, raw, reference)
             return
-        await self.remember(context.activity, raw)
+        await self.remember(reference, raw)
         command = translate.chat_command(raw)
         if command.word is translate.Word.RECOVER:
             policy = self.uses.policy
@@ -157,8 +157,9 @@ class TeamsBot:
         raw = _raw(context.activity)
         if not translate.bot_was_added(raw):
             return
-        self.notifier.learn(_reference(context.activity))
-        await self.remember(context.activity, raw)
+        reference = _reference(context.activity)
+        self.notifier.learn(reference)
+        await self.remember(reference, raw)
         if not translate.is_personal(raw):
             log.info(
                 "Mend was added to Teams conversation %s; to post lessons there set broadcast.teams_channel",
@@ -185,30 +186,29 @@ class TeamsBot:
         """Let every other kind of activity (typing, reactions, edits) pass: Mend has nothing to say to it."""
         log.debug("Teams %r activity ignored", (context.activity.type or "")[:100])
 
-    async def remember(self, activity: Activity, raw: dict[str, Any]) -> None:
+    async def remember(self, reference: dict[str, Any], raw: dict[str, Any]) -> None:
         """Store the sender's personal-chat reference when it is new (channel references are not theirs)."""
         actor = translate.actor_from(raw)
-        address = self._new_address(activity, raw)
+        address = self._new_address(reference, raw)
         if address is None:
             return
         outcome = await self.uses.run(self.uses.note_address(actor, address), what="storing a Teams address")
         if outcome.ok:  # otherwise the person's request still gets its answer; the next one retries
             self._addresses[actor.user_id] = address
 
-    def _new_address(self, activity: Activity, raw: dict[str, Any]) -> dict[str, Any] | None:
+    def _new_address(self, reference: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any] | None:
         """Return the sender's personal-chat reference if this process has not stored it yet."""
         user_id = translate.actor_from(raw).user_id
         if not translate.is_personal(raw) or not user_id:
             return None
-        reference = _reference(activity)
         return None if self._addresses.get(user_id) == reference else reference
 
-    async def press(self, context: TurnContext, raw: dict[str, Any]) -> None:
+    async def press(self, context: TurnContext, raw: dict[str, Any], reference: dict[str, Any]) -> None:
         """Carry out a card click or form submission, show the outcome, and send what it caused."""
         press = translate.to_press(raw)
         actor = translate.actor_from(raw)
         what = f"Teams action {press.action}"
-        address = self._new_address(context.activity, raw)
+        address = self._new_address(reference, raw)
         work = self.uses.press(
             press.action,
             press.value,
@@ -230,7 +230,7 @@ class TeamsBot:
             await _send(context, cards.render_reply(outcome.result))
         else:
             activity_id = await _show(context, cards.render_reply(outcome.result), card_id)
-            shown_at = sent_ref(_reference(context.activity), activity_id)
+            shown_at = sent_ref(reference, activity_id)
         await self.uses.after(outcome, shown_at, what=what)
 
     async def show_error(
