@@ -11,6 +11,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.aggregates import register_sqlite_aggregates
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections for use cases run on the event loop (a server database), per process.
 LOOP_POOL_SIZE = 8
@@ -56,6 +58,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        register_sqlite_aggregates(dbapi_connection)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if parsed.database not in (None, "", ":memory:"):
