@@ -8,10 +8,11 @@ connection errors are retried.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,4 +77,13 @@ class WebhookNotifier:
 
 
 def _plain(reply: Reply) -> dict[str, Any]:
-    return json.loads(json.dumps(asdict(reply), default=str))
+    """Return the reply as JSON values; an image's PNG as base64 (`png_base64`)."""
+    plain = asdict(replace(reply, image=None))
+    if reply.image is not None:
+        image = reply.image
+        plain["image"] = {
+            "name": image.name,
+            "alt": image.alt,
+            "png_base64": base64.b64encode(image.png).decode(),
+        }
+    return json.loads(json.dumps(plain, default=str))

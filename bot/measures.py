@@ -323,12 +323,10 @@ def _cohort(
         Dimension.EMPLOYEE: Case.opened_by_id,
         Dimension.WEEK: _week_number(weeks),
     }
-    query = select(
-        Case.id,
-        Case.created_at,
-        Case.status,
-        *(columns[d].label(f"d{i}") for i, d in enumerate(by)),
-    ).where(Case.created_at >= period.since, Case.created_at < period.until)
+    selected: list[Any] = [Case.id, Case.created_at, Case.status]
+    selected += [columns[d].label(f"d{i}") for i, d in enumerate(by)]
+    query: Select[Any] = select(*selected)
+    query = query.where(Case.created_at >= period.since, Case.created_at < period.until)
     if {Dimension.LOCATION, Dimension.TEAM} & set(by):
         query = query.join(opener, opener.id == Case.opened_by_id)
     if scope is not None:

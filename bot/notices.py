@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot import messages
 from bot.approvals import request_card
 from bot.deliveries import Channel, Kind
+from bot.digest import digest_reply
 from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
 from db import queries
@@ -130,21 +131,17 @@ class LessonPayload:
 
 @dataclass(frozen=True)
 class DigestPayload:
-    """digest: the week covered (ISO times) and [category, severity, count] rows."""
+    """digest: the week covered (aware ISO times); its figures are read when it is sent."""
 
-    since: str
-    until: str | None
-    counts: list[list[Any]]
+    since: datetime
+    until: datetime
 
     @classmethod
     def of(cls, delivery: Delivery) -> DigestPayload:
-        """Read it from a delivery row."""
-        payload = delivery.payload
-        return cls(since=payload["since"], until=payload.get("until"), counts=payload.get("counts", []))
-
-    def summary(self) -> dict[str, Any]:
-        """Return the summary `messages.weekly_digest` reads."""
-        return {"since": self.since, "until": self.until, "counts": self.counts}
+        """Read it from a delivery row (a digest queued before `until` was stored covers 7 days)."""
+        since = datetime.fromisoformat(delivery.payload["since"])
+        until = delivery.payload.get("until")
+        return cls(since=since, until=datetime.fromisoformat(until) if until else since + timedelta(days=7))
 
 
 # One renderer per kind.
@@ -187,8 +184,9 @@ def _lesson(session: Session, delivery: Delivery, policy: Policy) -> messages.Re
 
 
 def _digest(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
-    """The weekly counts of cases for the lessons channel; never None."""
-    return messages.weekly_digest(DigestPayload.of(delivery).summary(), policy)
+    """The week's figures, lessons and chart for the lessons channel; never None."""
+    week = DigestPayload.of(delivery)
+    return digest_reply(session, policy, week.since, week.until)
 
 
 def _follow_up(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:

@@ -96,6 +96,15 @@ class Keep:
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture shown with a reply, such as the weekly digest's chart (PNG bytes)."""
+
+    png: bytes
+    alt: str  # what it shows, in words, for a screen reader or a platform that cannot show it
+    name: str  # a file name, for where it is uploaded or saved
+
+
+@dataclass(frozen=True)
 class Reply:
     """A card: what the core says to one person or channel."""
 
@@ -109,6 +118,7 @@ class Reply:
     case_id: int | None = None  # the case this card is about, if it is about one
     error_field: str | None = None  # for an error: the form field it is about, if one
     keep: Keep | None = None  # for the edge that shows it: record where (see Keep)
+    image: Image | None = None
 
 
 class InputKind(StrEnum):

@@ -187,6 +187,16 @@ class Broadcast(_Strict):
     region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
         default="US", description="the country whose national phone numbers lessons are read for first"
     )
+    timezone: str | None = Field(
+        default=None,
+        description="the channel's time zone: its weeks start on Monday 00:00 there, and the digest"
+        " comes at 08:00; the default location's when not set",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str | None) -> str | None:
+        return value if value is None else _zone_exists(value)
 
     @field_validator("private_patterns")
     @classmethod
@@ -209,11 +219,25 @@ class Location(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone_exists(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
-        return value
+        return _zone_exists(value)
+
+
+def _zone_exists(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
+    return value
+
+
+class Reports(_Strict):
+    """Who sees which figures."""
+
+    all_teams: list[Name] = Field(
+        default_factory=list,
+        description="roles that see every team's figures; the most senior role when empty."
+        " Everyone else sees their own cases and those of the people who report to them",
+    )
 
 
 class Deliveries(_Strict):
@@ -240,11 +264,15 @@ class Policy(_Strict):
     locations: dict[Name, Location] = Field(min_length=1)
     default_location: Name
     deliveries: Deliveries = Deliveries()
+    reports: Reports = Reports()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
         if self.default_role not in self.roles:
             raise ValueError(f"default_role {self.default_role!r} is not one of the roles")
+        unknown = [role for role in self.reports.all_teams if role not in self.roles]
+        if unknown:
+            raise ValueError(f"reports.all_teams names {unknown[0]!r}, which is not one of the roles")
         if self.default_location not in self.locations:
             raise ValueError(f"default_location {self.default_location!r} is not one of the locations")
         return self
@@ -282,6 +310,15 @@ class Policy(_Strict):
                     )
             below.append((name, role))
         return problems
+
+    @property
+    def digest_timezone(self) -> str:
+        """Return the lessons channel's time zone (see Broadcast.timezone)."""
+        return self.broadcast.timezone or self.locations[self.default_location].timezone
+
+    def sees_all_teams(self, role: str) -> bool:
+        """Say whether people of this role see every team's figures."""
+        return role in (self.reports.all_teams or [list(self.roles)[-1]])
 
     def to_minor(self, amount: Decimal) -> int:
         """Return an amount in major units as integer minor units (rounded half up)."""

@@ -1,31 +1,94 @@
-"""The weekly digest the lessons channel reads: counts only, no customer details."""
+"""The weekly digest the lessons channel reads: figures, lessons and a chart, no customer details."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from bot.messages.common import category_label
-from bot.replies import Field, Reply
-from policies.schema import Policy
+from bot.charts import weekly_cases_png
+from bot.messages.common import category_label, money, ref
+from bot.replies import Field, Image, Item, Reply
+
+if TYPE_CHECKING:
+    from bot.digest import Digest
+    from policies.schema import Policy
+
+CHART_TITLE = "Cases opened per week, by kind, and the share confirmed fixed"
 
 
-def weekly_digest(summary: dict[str, Any], policy: Policy) -> Reply:
-    """Return last week's count of cases by category and severity for the lessons channel."""
-    rows = summary.get("counts", [])
-    total = sum(int(n) for _, _, n in rows)
-    fields = tuple(
-        Field(f"{category_label(category, policy)} · {severity}", str(n)) for category, severity, n in rows
-    )
+def weekly_digest(digest: Digest, policy: Policy) -> Reply:
+    """Return the week's digest: this week against the four before, what went wrong, spend, lessons."""
+    week, this = digest.week, digest.this_week
+    start = digest.week.since.astimezone(_zone(policy))
+    title = f"Service recovery, week of {start.day} {start:%B}" + (" (so far)" if digest.partial else "")
+    fields = [
+        Field("Recovery rate", _recovery(digest)),
+        Field("Most frequent", _counted([(category_label(c, policy), n) for c, n in digest.top_categories])),
+        Field("Root causes", _counted(digest.root_causes)),
+        Field(
+            "Compensation",
+            f"{money(this.given, policy)} this week; {money(digest.given_this_month, policy)} this month"
+            f" of {money(digest.budgets, policy)} in everyone's budgets",
+        ),
+    ]
     return Reply(
-        # Day and month only: a full date reads as a date of birth to the channel's redactor.
-        title=f"Service recovery, week of {_day_month(summary['since'][:10])}",
-        text=f"{total} case(s) opened in the past week." if total else "No cases opened in the past week.",
-        fields=fields,
-        note="Counts only; no customer details.",
+        title=title,
+        text=_opened(digest),
+        fields=tuple(f for f in fields if f.value),
+        items=tuple(
+            Item(
+                title=f"{ref(lesson.case_id)} · {category_label(lesson.category, policy)}", detail=lesson.text
+            )
+            for lesson in digest.lessons
+        ),
+        note="Lessons of the week above; figures count cases opened in the week. No customer details.",
+        image=Image(
+            png=weekly_cases_png(digest.chart, title=CHART_TITLE),
+            alt=_chart_alt(digest),
+            name=f"mend-digest-{week.since.astimezone(_zone(policy)):%Y-%m-%d}.png",
+        ),
     )
 
 
-def _day_month(iso_day: str) -> str:
-    day = date.fromisoformat(iso_day)
-    return f"{day.day} {day:%B}"
+def _zone(policy: Policy) -> ZoneInfo:
+    return ZoneInfo(policy.digest_timezone)
+
+
+def _opened(digest: Digest) -> str:
+    opened = digest.this_week.opened
+    before = [r.opened for r in digest.earlier]
+    average = sum(before) / len(before) if before else 0
+    cases = "1 case" if opened == 1 else f"{opened} cases"
+    return f"{cases} opened; the four weeks before averaged {average:.0f} a week."
+
+
+def _recovery(digest: Digest) -> str:
+    this = digest.this_week
+    if not this.followed_up:
+        return "No follow-up answered yet for this week's cases."
+    earlier_fixed = sum(r.fixed for r in digest.earlier)
+    earlier_asked = sum(r.followed_up for r in digest.earlier)
+    rate = this.fixed / this.followed_up
+    line = (
+        f"{rate:.0%} confirmed fixed ({this.fixed} of {this.followed_up} followed up;"
+        f" {this.unhappy} still unhappy, {this.unreachable} not reached)"
+    )
+    if earlier_asked:
+        before = earlier_fixed / earlier_asked
+        trend = "up from" if rate > before else "down from" if rate < before else "as in"
+        line += f", {trend} {before:.0%} over the four weeks before"
+    return line + "."
+
+
+def _counted(pairs: list[tuple[str, int]]) -> str:
+    return " · ".join(f"{name} ({n})" for name, n in pairs)
+
+
+def _chart_alt(digest: Digest) -> str:
+    weeks = digest.chart.weeks
+    totals = [sum(series[k] for series in digest.chart.by_category.values()) for k in range(len(weeks))]
+    rates = ", ".join("–" if r is None else f"{r:.0%}" for r in digest.chart.recovery_rate)
+    return (
+        f"Cases opened per week from {weeks[0]} to {weeks[-1]}: {', '.join(map(str, totals))}."
+        f" Share confirmed fixed: {rates}."
+    )

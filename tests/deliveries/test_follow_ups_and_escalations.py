@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import struct
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -308,12 +310,13 @@ def test_an_old_open_case_gets_one_reminder_per_period_in_working_hours(fresh_se
     assert len(reminders) == 2 and reminders[-1].due_at.hour == 14  # 09:00 EST
 
 
-def test_the_weekly_digest_counts_last_weeks_cases_once_per_week(fresh_sessions, policy, recorder) -> None:
+def test_the_weekly_digest_reports_last_weeks_cases_once_per_week(fresh_sessions, policy, recorder) -> None:
     clock = FakeClock()
     _start(fresh_sessions, policy, clock)
     with fresh_sessions() as session:
         open_late_delivery(session, policy, clock, severity="critical", customer_ref="ORD-2")
-    clock.current = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # the next Monday, 08:00 UTC
+    # The next Monday, 07:59 in New York (the default location, and so the lessons channel's zone).
+    clock.current = datetime(2026, 11, 16, 12, 59, tzinfo=UTC)
 
     def run() -> bool:
         with fresh_sessions() as session:
@@ -321,12 +324,23 @@ def test_the_weekly_digest_counts_last_weeks_cases_once_per_week(fresh_sessions,
             session.commit()
             return added
 
+    assert run() is False
+    clock.advance(minutes=1)  # 08:00 there
     assert run() is True and run() is False
     _dispatch(fresh_sessions, policy, clock, recorder)
     sent = _last(recorder)
-    assert sent["recipient"]["channel"] == "lessons" and sent["reply"]["text"].startswith("2 case(s)")
-    fields = {f["label"]: f["value"] for f in sent["reply"]["fields"]}
-    assert fields == {"Late or missed delivery · critical": "1", "Late or missed delivery · major": "1"}
+    reply = sent["reply"]
+    assert (
+        sent["recipient"]["channel"] == "lessons" and reply["title"] == "Service recovery, week of 9 November"
+    )
+    assert reply["text"] == "2 cases opened; the four weeks before averaged 0 a week."
+    fields = {f["label"]: f["value"] for f in reply["fields"]}
+    assert fields["Most frequent"] == "Late or missed delivery (2)"
+    assert fields["Recovery rate"] == "No follow-up answered yet for this week's cases."
+    png = base64.b64decode(reply["image"]["png_base64"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", png[16:24]) == (800, 400)
+    assert reply["image"]["name"] == "mend-digest-2026-11-09.png"
+    assert "Cases opened per week from 21 Sep to 9 Nov: 0, 0, 0, 0, 0, 0, 0, 2." in reply["image"]["alt"]
     clock.advance(days=7)
     assert run() is True
     with fresh_sessions() as session:
@@ -383,10 +397,10 @@ def test_a_scheduler_started_after_monday_morning_queues_that_weeks_digest_once(
                     break
                 await asyncio.sleep(0.05)
             await handle.escalate_and_remind()  # each tick looks again: still once
-            clock.current = datetime(2026, 11, 23, 7, 59, tzinfo=UTC)
+            clock.current = datetime(2026, 11, 23, 12, 59, tzinfo=UTC)
             await handle.escalate_and_remind()
             assert len(_digests(fresh_sessions)) == 1
-            clock.advance(minutes=1)  # the next Monday, 08:00 UTC: the next week's digest
+            clock.advance(minutes=1)  # the next Monday, 08:00 in New York: the next week's digest
             await handle.escalate_and_remind()
         finally:
             handle.shutdown()
@@ -397,13 +411,11 @@ def test_a_scheduler_started_after_monday_morning_queues_that_weeks_digest_once(
         runtime.close()
     first, second = _digests(fresh_sessions)
     assert first.dedupe_key == "digest:2026-W47" and second.dedupe_key == "digest:2026-W48"
-    assert (first.payload["since"], first.payload["until"]) == (
-        "2026-11-09T08:00:00+00:00",
-        "2026-11-16T08:00:00+00:00",
+    assert (first.payload["since"], first.payload["until"]) == (  # midnight in New York
+        "2026-11-09T05:00:00+00:00",
+        "2026-11-16T05:00:00+00:00",
     )
-    assert first.payload["counts"] == [["late_delivery", "major", 1]]
-    assert second.payload["since"] == "2026-11-16T08:00:00+00:00"
-    assert second.payload["counts"] == [["late_delivery", "critical", 1]]
+    assert second.payload["since"] == "2026-11-16T05:00:00+00:00"
 
 
 # --- the scheduled jobs on a large table ----------------------------------------------------

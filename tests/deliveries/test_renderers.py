@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,15 +89,15 @@ def test_payloads_stored_before_they_were_typed_still_read() -> None:
     assert notices.EscalatedPayload.of(Delivery(payload={"request_id": 7})) == notices.EscalatedPayload(
         7, None
     )
-    digest = notices.DigestPayload.of(Delivery(payload={"since": "2026-11-02T08:00:00+00:00"}))
-    assert digest.summary() == {"since": "2026-11-02T08:00:00+00:00", "until": None, "counts": []}
+    digest = notices.DigestPayload.of(Delivery(payload={"since": "2026-11-02T08:00:00+00:00", "counts": []}))
+    assert digest.until - digest.since == timedelta(days=7)
 
 
-def test_a_digest_renderer_reads_its_stored_summary(session, policy) -> None:
+def test_a_digest_queued_with_stored_counts_is_rendered_from_the_cases_as_they_stand(session, policy) -> None:
     delivery = Delivery(
         kind=Kind.DIGEST.value,
         channel="lessons",
-        payload={
+        payload={  # as queued before digests held only their week
             "since": "2026-11-02T08:00:00+00:00",
             "until": "2026-11-09T08:00:00+00:00",
             "counts": [["late_delivery", "major", 2]],
@@ -103,4 +105,5 @@ def test_a_digest_renderer_reads_its_stored_summary(session, policy) -> None:
     )
     reply = notices.render(session, delivery, policy=policy)  # as the lessons channel reads it
     assert reply is not None and reply.title == "Service recovery, week of 2 November"
-    assert reply.text == "2 case(s) opened in the past week."
+    assert reply.text == "0 cases opened; the four weeks before averaged 0 a week."
+    assert reply.image is not None and reply.image.png.startswith(b"\x89PNG")
