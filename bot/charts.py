@@ -10,6 +10,8 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.replies import Image
+
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
 # Colour-blind-safe (Okabe-Ito), in the order categories are drawn.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
@@ -23,6 +25,22 @@ class WeeklyCases:
     weeks: Sequence[str]  # labels, oldest first
     by_category: Mapping[str, Sequence[int]]  # label -> count per week
     recovery_rate: Sequence[float | None]
+
+
+def weekly_cases_image(data: WeeklyCases, *, title: str, name: str) -> Image:
+    """Return the chart of `weekly_cases_png` as a reply's image, described in words."""
+    return Image(png=weekly_cases_png(data, title=title), alt=describe(data), name=name)
+
+
+def describe(data: WeeklyCases) -> str:
+    """Return what the weekly chart shows, in words (its alt text)."""
+    weeks = data.weeks
+    totals = [sum(series[k] for series in data.by_category.values()) for k in range(len(weeks))]
+    rates = ", ".join("no answers" if r is None else f"{r:.0%}" for r in data.recovery_rate)
+    return (
+        f"Cases opened per week from {weeks[0]} to {weeks[-1]}: {', '.join(map(str, totals))}."
+        f" Share confirmed fixed: {rates}."
+    )
 
 
 def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:

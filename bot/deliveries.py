@@ -37,6 +37,7 @@ class Kind(StrEnum):
     ESCALATED = "escalated"
     FALLBACK_OFFER = "fallback_offer"
     DIGEST = "digest"
+    REPORT = "report"
 
 
 class Channel(StrEnum):

@@ -11,17 +11,18 @@ is sent, from the cases as they stand (see docs/reports.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import deliveries, measures, messages
+from bot import deliveries, measures, messages, reports
 from bot.charts import WeeklyCases
 from bot.deliveries import Channel, Kind
 from bot.lessons import redact_reply, redactor_for
-from bot.measures import Dimension, Period, Row
+from bot.measures import Period, Row
+from bot.quiet_hours import local_midnight, monday_of
 from bot.staff import period_start
 from db.models import Case, CaseStatus, Delivery, Offer, OfferStatus, Staff
 from policies.schema import Policy
@@ -31,17 +32,6 @@ CHART_WEEKS = 8
 COMPARED_WEEKS = 4
 TOP = 3
 LESSONS_SHOWN = 5
-
-
-def monday_of(moment: datetime, zone: ZoneInfo) -> date:
-    """Return the date of the Monday that starts the week `moment` falls in, there."""
-    day = moment.astimezone(zone).date()
-    return day - timedelta(days=day.weekday())
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """Return 00:00 on `day` in `zone`, in UTC (a daylight-saving week is 167 or 169 hours)."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def week_key(until: datetime, zone: ZoneInfo) -> str:
@@ -89,7 +79,7 @@ class Digest:
     partial: bool  # the week so far, not a whole week
     this_week: Row
     earlier: list[Row]  # the four weeks before, oldest first
-    top_categories: list[tuple[str, int]]
+    top_categories: list[tuple[str, int]]  # (label, cases this week)
     root_causes: list[tuple[str, int]]
     given_this_month: int
     budgets: int  # what everyone in the staff directory may give on their own this month
@@ -99,40 +89,23 @@ class Digest:
 
 def weekly_figures(session: Session, policy: Policy, since: datetime, until: datetime) -> Digest:
     """Return the digest's figures for the week from `since` to `until` (a whole week, or up to now)."""
-    zone = ZoneInfo(policy.digest_timezone)
-    first_monday = monday_of(since, zone) - timedelta(days=7 * (CHART_WEEKS - 1))
-    mondays = [first_monday + timedelta(days=7 * k) for k in range(CHART_WEEKS)]
-    starts = [local_midnight(day, zone) for day in mondays]
-    span = Period(starts[0], until)
-    weekly = {r.key[0]: r for r in measures.measure(session, span, by=[Dimension.WEEK], weeks=starts)}
-    by_category = measures.measure(session, span, by=[Dimension.WEEK, Dimension.CATEGORY], weeks=starts)
-    rows = [weekly.get(k, Row(key=(k,))) for k in range(CHART_WEEKS)]
-    order = list(policy.categories)  # the policy's order, so a category keeps its colour week to week
-    categories = sorted(
-        {r.key[1] for r in by_category},
-        key=lambda c: (c not in order, order.index(c) if c in order else 0, c),
+    chart, rows = reports.weekly(
+        session, policy, Period(since - timedelta(days=7 * (CHART_WEEKS - 1)), until)
     )
-    counts = {(r.key[0], r.key[1]): r.opened for r in by_category}
-    this = CHART_WEEKS - 1
-    top = sorted(((c, counts.get((this, c), 0)) for c in categories), key=lambda p: -p[1])
+    this = len(rows) - 1
+    this_week = {label: series[this] for label, series in chart.by_category.items()}
+    top = sorted(this_week.items(), key=lambda pair: -pair[1])
     return Digest(
         week=Period(since, until),
         partial=until - since < timedelta(days=6),
         this_week=rows[this],
-        earlier=rows[this - COMPARED_WEEKS : this],
-        top_categories=[(c, n) for c, n in top if n][:TOP],
+        earlier=rows[max(0, this - COMPARED_WEEKS) : this],
+        top_categories=[(label, n) for label, n in top if n][:TOP],
         root_causes=measures.top_root_causes(session, Period(since, until), limit=TOP),
         given_this_month=_given_since(session, period_start(until), until),
         budgets=_budgets(session, policy),
         lessons=_lessons(session, since, until),
-        chart=WeeklyCases(
-            weeks=[f"{day.day} {day:%b}" for day in mondays],
-            by_category={
-                messages.category_label(c, policy): [counts.get((k, c), 0) for k in range(CHART_WEEKS)]
-                for c in categories
-            },
-            recovery_rate=[r.recovery_rate for r in rows],
-        ),
+        chart=chart,
     )
 
 

@@ -21,6 +21,7 @@ from bot.deliveries import Channel, Kind
 from bot.digest import digest_reply
 from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
+from bot.reports import report_reply
 from db import queries
 from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, RequestStatus, Staff
 from policies.schema import Policy
@@ -144,6 +145,22 @@ class DigestPayload:
         return cls(since=since, until=datetime.fromisoformat(until) if until else since + timedelta(days=7))
 
 
+@dataclass(frozen=True)
+class ReportPayload:
+    """report: the period asked for (aware ISO times) and its name (week or month)."""
+
+    since: datetime
+    until: datetime
+    span: str
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> ReportPayload:
+        """Read it from a delivery row."""
+        payload = delivery.payload
+        since, until = (datetime.fromisoformat(payload[end]) for end in ("since", "until"))
+        return cls(since=since, until=until, span=payload.get("span", "week"))
+
+
 # One renderer per kind.
 
 
@@ -187,6 +204,15 @@ def _digest(session: Session, delivery: Delivery, policy: Policy) -> messages.Re
     """The week's figures, lessons and chart for the lessons channel; never None."""
     week = DigestPayload.of(delivery)
     return digest_reply(session, policy, week.since, week.until)
+
+
+def _report(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The report a person asked for, made now; None if that person is gone."""
+    viewer = _staff(session, delivery.recipient_id)
+    if viewer is None:
+        return None
+    asked = ReportPayload.of(delivery)
+    return report_reply(session, policy, viewer, asked.since, asked.until, asked.span)
 
 
 def _follow_up(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
@@ -258,6 +284,7 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.ESCALATED: _escalated,
     Kind.FALLBACK_OFFER: _fallback_offer,
     Kind.DIGEST: _digest,
+    Kind.REPORT: _report,
 }
 
 

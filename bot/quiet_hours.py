@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from policies.schema import Location, Policy
@@ -47,3 +47,14 @@ def next_opening(when: datetime, location: Location) -> datetime | None:
 def local_time(when: datetime, location: Location) -> str:
     """Format a time as the people at `location` read it, with their zone's abbreviation."""
     return when.astimezone(ZoneInfo(location.timezone)).strftime("%a %d %b %H:%M %Z")
+
+
+def monday_of(moment: datetime, zone: ZoneInfo) -> date:
+    """Return the date of the Monday that starts the week `moment` falls in, there."""
+    day = moment.astimezone(zone).date()
+    return day - timedelta(days=day.weekday())
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """Return 00:00 on `day` in `zone`, in UTC (so a daylight-saving week is 167 or 169 hours)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

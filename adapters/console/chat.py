@@ -24,7 +24,7 @@ from adapters.console.answers import (
 )
 from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, render, usage
 from adapters.edge import Outcome, UseCases
-from bot import cases, dispatcher, forms, staff
+from bot import cases, digest, dispatcher, forms, reports, staff
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
@@ -51,6 +51,8 @@ for the last case you saw):
   /case R-1042           show a case        /cases  my open cases and approvals
   /history CUSTOMER      the customer's earlier cases
   /me                    my role and authority
+  /report [week|month]   my team's figures and chart for the past 7 or 30 days
+  /digest                the lessons channel's weekly digest, for this week so far
   /as NAME               act as someone else (for example your manager)
   /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) to see
                          follow-ups and reminders
@@ -180,6 +182,11 @@ class ChatSession:
         elif name == "history":
             query = line.strip().split(maxsplit=1)[1] if len(args) else ""
             self._with_session(lambda s: cases.customer_history(self.actor, query, session=s, **deps))
+        elif name == "report":
+            span = " ".join(args)
+            self._with_session(lambda s: reports.request_report(self.actor, span, session=s, **deps))
+        elif name == "digest":
+            self._with_session(lambda s: digest.digest_so_far(s, policy, self.clock.now()))
         elif name == "later":
             hours = later_hours(" ".join(args))
             self.clock.offset += timedelta(hours=hours)

@@ -28,7 +28,7 @@ from adapters.edge import Outcome, UseCases
 from adapters.settings import Settings
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, Workspaces, sent_ref, web_client
-from bot import cases, deliveries, forms, messages, staff
+from bot import cases, deliveries, forms, messages, reports, staff
 from bot.commands import Actor
 from bot.replies import Form, Reply
 from policies.schema import Policy
@@ -60,27 +60,28 @@ class SlackBot:
     async def on_recover(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        """Open the case modal at once; answer `help` and `history CUSTOMER` only to the asker."""
+        """Open the case modal at once; answer `help`, `history CUSTOMER` and `report` only to the asker."""
         command = translate.parse_recover(body.get("text"))
         if command.verb == "help":
             help_reply = messages.recover_help(body.get("command") or "/recover")
             await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
             return
         await ack()
-        if command.verb == "history":
+        if command.verb in ("history", "report"):
             actor = translate.actor_from(None, user_id=body.get("user_id"))
-            uses = self.uses
+            uses, text = self.uses, command.text
+            use = cases.customer_history if command.verb == "history" else reports.request_report
 
-            def history(session: Session) -> Reply:
-                return cases.customer_history(
-                    actor, command.text, session=session, policy=uses.policy, clock=uses.clock
-                )
+            def answer(session: Session) -> Reply:
+                return use(actor, text, session=session, policy=uses.policy, clock=uses.clock)
 
-            outcome = await uses.run(history, what="Slack history")
+            what = f"Slack {command.verb}"
+            outcome = await uses.run(answer, what=what)
             reply = outcome.result
             await respond(
                 text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply), response_type="ephemeral"
             )
+            await uses.after(outcome, None, what=what)  # a report is sent to the person's DM
             return
         try:
             await client.views_open(trigger_id=body["trigger_id"], view=self._case_view(command.text))

@@ -24,13 +24,14 @@ class Command:
 
 
 def parse_recover(text: str | None) -> Command:
-    """Return the sub-command of `/recover TEXT`: `help`, `history CUSTOMER`, or free text for a case."""
+    """Return the sub-command of `/recover TEXT`: `help`, `history CUSTOMER`, `report [week|month]`,
+    or free text for a case."""
     text = (text or "").strip()
     first, _, rest = text.partition(" ")
     if first.lower() in ("help", "?"):
         return Command("help")
-    if first.lower() == "history":
-        return Command("history", rest.strip())
+    if first.lower() in ("history", "report"):
+        return Command(first.lower(), rest.strip())
     return Command("open", text)
 
 

@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from adapters.teams import translate
-from bot import cases, messages, staff
+from bot import cases, messages, reports, staff
 from bot.commands import Actor
 from bot.ports import Clock
 from bot.replies import Reply
@@ -46,6 +46,10 @@ def _me(actor: Actor, _text: str, *, session: Session, policy: Policy, clock: Cl
     return staff.describe_me(actor, session=session, policy=policy, clock=clock)
 
 
+def _report(actor: Actor, text: str, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    return reports.request_report(actor, text, session=session, policy=policy, clock=clock)
+
+
 # Every chat word but `recover` (which opens a form, not a use case); a test checks none is missing.
 CHAT_USES: dict[translate.Word, ChatUse] = {
     translate.Word.HELP: _help,
@@ -53,5 +57,6 @@ CHAT_USES: dict[translate.Word, ChatUse] = {
     translate.Word.CASES: _my_cases,
     translate.Word.APPROVALS: _my_cases,
     translate.Word.ME: _me,
+    translate.Word.REPORT: _report,
     translate.Word.UNKNOWN: _not_understood,
 }

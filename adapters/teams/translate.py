@@ -47,6 +47,7 @@ class Word(StrEnum):
     CASES = "cases"
     APPROVALS = "approvals"
     ME = "me"
+    REPORT = "report"
     UNKNOWN = "unknown"  # any other text: answered with a short help in a personal chat
 
 
@@ -58,6 +59,7 @@ _WORDS: dict[str, Word] = {
     "cases": Word.CASES,
     "approvals": Word.APPROVALS,
     "me": Word.ME,
+    "report": Word.REPORT,
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.charts import weekly_cases_png
+from bot.charts import weekly_cases_image
 from bot.messages.common import category_label, money, ref
-from bot.replies import Field, Image, Item, Reply
+from bot.replies import Field, Item, Reply
 
 if TYPE_CHECKING:
     from bot.digest import Digest
@@ -23,7 +23,7 @@ def weekly_digest(digest: Digest, policy: Policy) -> Reply:
     title = f"Service recovery, week of {start.day} {start:%B}" + (" (so far)" if digest.partial else "")
     fields = [
         Field("Recovery rate", _recovery(digest)),
-        Field("Most frequent", _counted([(category_label(c, policy), n) for c, n in digest.top_categories])),
+        Field("Most frequent", _counted(digest.top_categories)),
         Field("Root causes", _counted(digest.root_causes)),
         Field(
             "Compensation",
@@ -41,10 +41,11 @@ def weekly_digest(digest: Digest, policy: Policy) -> Reply:
             )
             for lesson in digest.lessons
         ),
-        note="Lessons of the week above; figures count cases opened in the week. No customer details.",
-        image=Image(
-            png=weekly_cases_png(digest.chart, title=CHART_TITLE),
-            alt=_chart_alt(digest),
+        note=("Lessons of the week above; figures" if digest.lessons else "Figures")
+        + " count cases opened in the week. No customer details.",
+        image=weekly_cases_image(
+            digest.chart,
+            title=CHART_TITLE,
             name=f"mend-digest-{week.since.astimezone(_zone(policy)):%Y-%m-%d}.png",
         ),
     )
@@ -82,13 +83,3 @@ def _recovery(digest: Digest) -> str:
 
 def _counted(pairs: list[tuple[str, int]]) -> str:
     return " · ".join(f"{name} ({n})" for name, n in pairs)
-
-
-def _chart_alt(digest: Digest) -> str:
-    weeks = digest.chart.weeks
-    totals = [sum(series[k] for series in digest.chart.by_category.values()) for k in range(len(weeks))]
-    rates = ", ".join("–" if r is None else f"{r:.0%}" for r in digest.chart.recovery_rate)
-    return (
-        f"Cases opened per week from {weeks[0]} to {weeks[-1]}: {', '.join(map(str, totals))}."
-        f" Share confirmed fixed: {rates}."
-    )

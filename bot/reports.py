@@ -1,0 +1,176 @@
+"""Reports on demand: the measures of a period for a person's own team, with a chart.
+
+Who sees what: a role the policy names in `reports.all_teams` (the most senior
+role by default) sees every case; anyone else sees the cases they opened and
+those opened by everyone who reports to them, directly or further down.
+
+In chat, a report is sent as a delivery to the person who asked: the figures and
+the chart are made by the sender, off the request, and arrive in the person's
+messages from Mend (Slack DM, Teams personal chat, or the terminal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import deliveries, measures, messages
+from bot.charts import WeeklyCases
+from bot.commands import Actor
+from bot.deliveries import Kind
+from bot.errors import InvalidInput
+from bot.measures import Dimension, Period, Repeats, Row
+from bot.ports import Clock
+from bot.quiet_hours import local_midnight, monday_of
+from bot.replies import Reply
+from bot.staff import effective_role, resolve_actor
+from db import queries
+from db.models import Staff
+from policies.schema import Policy
+
+SPANS = {"week": timedelta(days=7), "month": timedelta(days=30)}
+MAX_CHART_WEEKS = 26
+
+
+def team_of(session: Session, viewer: Staff, policy: Policy) -> set[int] | None:
+    """Return the staff ids whose cases `viewer` may see in reports, or None for everyone."""
+    if policy.sees_all_teams(effective_role(viewer, policy)):
+        return None
+    reports: dict[int, list[int]] = {}
+    for staff_id, manager_id in session.execute(select(Staff.id, Staff.manager_id)).all():
+        if manager_id is not None:
+            reports.setdefault(manager_id, []).append(staff_id)
+    team, waiting = {viewer.id}, [viewer.id]
+    while waiting:
+        for member in reports.get(waiting.pop(), []):
+            if member not in team:  # a cycle in the directory stops here
+                team.add(member)
+                waiting.append(member)
+    return team
+
+
+@dataclass(frozen=True)
+class Report:
+    """The measures of one period, by one dimension (or none), for one scope."""
+
+    period: Period
+    by: Dimension | None
+    rows: list[tuple[str, Row]]  # (label, row), in key order
+    total: Row
+    repeats: Repeats
+    root_causes: list[tuple[str, int]]
+
+
+def build_report(
+    session: Session,
+    policy: Policy,
+    period: Period,
+    *,
+    by: Dimension | None = None,
+    scope: set[int] | None = None,
+) -> Report:
+    """Return the measures of the cases opened in `period` by `scope` (None: everyone)."""
+    overall = measures.measure(session, period, scope=scope)
+    rows = measures.measure(session, period, by=[by], scope=scope) if by else []
+    labels = _labels(session, policy, by, [r.key[0] for r in rows])
+    return Report(
+        period=period,
+        by=by,
+        rows=[(labels[r.key[0]], r) for r in rows],
+        total=overall[0] if overall else Row(key=()),
+        repeats=measures.repeat_customers(session, period, scope=scope),
+        root_causes=measures.top_root_causes(session, period, scope=scope, limit=5),
+    )
+
+
+def _labels(session: Session, policy: Policy, by: Dimension | None, keys: list[object]) -> dict[object, str]:
+    if by in (Dimension.TEAM, Dimension.EMPLOYEE):
+        ids = [k for k in keys if isinstance(k, int)]
+        names = {s.id: s.name for s in queries.list_staff_by_ids(session, ids)}
+        empty = "(no manager)" if by is Dimension.TEAM else "(unknown)"
+        return {k: names.get(k, empty) if isinstance(k, int) else empty for k in keys}
+    if by is Dimension.CATEGORY:
+        return {k: messages.category_label(str(k), policy) for k in keys}
+    if by is Dimension.LOCATION:
+        return {k: str(k) if k else f"{policy.default_location} (not set)" for k in keys}
+    return {k: str(k) for k in keys}
+
+
+def weekly(
+    session: Session, policy: Policy, period: Period, *, scope: set[int] | None = None
+) -> tuple[WeeklyCases, list[Row]]:
+    """Return cases per week by category and the recovery rate per week, with each week's measures.
+
+    Weeks start on Monday 00:00 in the lessons channel's time zone. The last is the week
+    `period.until` falls in (it may be partial); the first is the one `period.since` falls
+    in (counting only cases from `since` on), or the one 26 weeks before the last.
+    """
+    zone = ZoneInfo(policy.digest_timezone)
+    last = monday_of(period.until - timedelta(microseconds=1), zone)
+    count = min(MAX_CHART_WEEKS, (last - monday_of(period.since, zone)).days // 7 + 1)
+    mondays = [last - timedelta(days=7 * k) for k in reversed(range(count))]
+    starts = [max(local_midnight(day, zone), period.since) for day in mondays]
+    span = Period(starts[0], period.until)
+    weeks = {
+        r.key[0]: r for r in measures.measure(session, span, by=[Dimension.WEEK], weeks=starts, scope=scope)
+    }
+    by_category = measures.measure(
+        session, span, by=[Dimension.WEEK, Dimension.CATEGORY], weeks=starts, scope=scope
+    )
+    order = list(policy.categories)  # the policy's order, so a category keeps its colour
+    categories = sorted(
+        {r.key[1] for r in by_category},
+        key=lambda c: (c not in order, order.index(c) if c in order else 0, c),
+    )
+    counts = {(r.key[0], r.key[1]): r.opened for r in by_category}
+    rows = [weeks.get(k, Row(key=(k,))) for k in range(count)]
+    chart = WeeklyCases(
+        weeks=[f"{day.day} {day:%b}" for day in mondays],
+        by_category={
+            messages.category_label(c, policy): [counts.get((k, c), 0) for k in range(count)]
+            for c in categories
+        },
+        recovery_rate=[r.recovery_rate for r in rows],
+    )
+    return chart, rows
+
+
+def request_report(actor: Actor, span: str, *, session: Session, policy: Policy, clock: Clock) -> Reply:
+    """Queue the report of the past week or month for the asker's team; say it is on its way."""
+    words = span.strip().lower() or "week"
+    if words not in SPANS:
+        raise InvalidInput("span", f"{span.strip()!r} is not a period I report on; say week or month.")
+    now = clock.now()
+    viewer = resolve_actor(session, actor, policy=policy, now=now)
+    since = now - SPANS[words]
+    deliveries.enqueue(
+        session,
+        Kind.REPORT,
+        now=now,
+        recipient_id=viewer.id,
+        since=since.isoformat(),
+        until=now.isoformat(),
+        span=words,
+    )
+    session.commit()
+    return messages.report_on_its_way(words, whose=whose(team_of(session, viewer, policy)))
+
+
+def report_reply(
+    session: Session, policy: Policy, viewer: Staff, since: datetime, until: datetime, span: str
+) -> Reply:
+    """Return the report a person asked for: their team's measures and the weekly chart."""
+    scope = team_of(session, viewer, policy)
+    period = Period(since, until)
+    report = build_report(session, policy, period, by=Dimension.CATEGORY, scope=scope)
+    chart, _ = weekly(session, policy, period, scope=scope)
+    return messages.team_report(report, chart, policy, span=span, whose=whose(scope))
+
+
+def whose(scope: set[int] | None) -> str:
+    """Return whose cases a scope holds: "all", "team" (a manager's) or "own"."""
+    return "all" if scope is None else "team" if len(scope) > 1 else "own"
