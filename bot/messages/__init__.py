@@ -55,6 +55,8 @@ from bot.messages.follow_ups import (
     customer_unhappy,
     follow_up,
     follow_up_already_answered,
+    follow_up_not_asked_yet,
+    follow_up_not_yours,
     follow_up_recorded,
     reminder,
 )
@@ -139,6 +141,8 @@ __all__ = [
     "fallback_offer",
     "follow_up",
     "follow_up_already_answered",
+    "follow_up_not_asked_yet",
+    "follow_up_not_yours",
     "follow_up_recorded",
     "form_not_opened",
     "form_too_slow",

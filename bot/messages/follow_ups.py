@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.messages.common import when
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
@@ -52,6 +54,20 @@ def follow_up_recorded(case: Case, answer: str, attempt: int, policy: Policy) ->
         case_id=case.id,
         text=f"The customer could not be reached after {attempt} tries; the case stays resolved.",
     )
+
+
+def follow_up_not_yours(case: Case, employee: str) -> str:
+    """Say only the employee who opened the case, or their managers, answer its follow-up."""
+    return (
+        f"Only {employee}, who opened {case.ref}, or their managers answer its follow-up:"
+        " they are the ones who spoke to the customer."
+    )
+
+
+def follow_up_not_asked_yet(case: Case, due: datetime | None, zone: str) -> str:
+    """Say Mend has not asked about the case yet, and when it will."""
+    when_asked = f" It will ask on {when(due, zone)}." if due else ""
+    return f"Mend has not asked about {case.ref} yet: answer once the follow-up arrives.{when_asked}"
 
 
 def follow_up_already_answered(case: Case) -> str:

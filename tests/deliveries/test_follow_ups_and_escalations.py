@@ -19,7 +19,7 @@ from adapters.settings import Settings
 from adapters.webhook import WebhookNotifier
 from bot import digest, dispatcher, escalations
 from bot.actions import handle
-from bot.errors import Conflict
+from bot.errors import Conflict, NotAllowed
 from bot.replies import ActionId
 from bot.staff import import_staff
 from db.models import ApprovalRequest, Case, Delivery
@@ -109,6 +109,36 @@ def test_yes_closes_the_case_as_recovered(fresh_sessions, policy, recorder) -> N
         assert session.get(Case, case_id).status == "recovered"
     with pytest.raises(Conflict):
         _answer(fresh_sessions, policy, clock, recorder, "Yes, fixed")
+
+
+def test_a_follow_up_is_answered_only_once_mend_has_asked(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _resolved(fresh_sessions, policy, clock)
+    value = f"{case_id}:1"  # what the follow-up's buttons carry
+    with pytest.raises(Conflict) as early:
+        _act(fresh_sessions, policy, clock, ActionId.FOLLOW_UP_FIXED, value, ALICE)
+    (pending,) = _kinds(fresh_sessions, "follow_up")
+    assert "Mend has not asked about R-" in early.value.message
+    assert pending.due_at.strftime("%Y-%m-%d") in early.value.message  # and says when it will
+    with fresh_sessions() as session:
+        assert session.get(Case, case_id).status == "resolved"
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    assert _answer(fresh_sessions, policy, clock, recorder, "Yes, fixed").title.endswith("recovered")
+
+
+def test_only_the_employee_or_their_managers_answer_a_follow_up(fresh_sessions, policy, recorder) -> None:
+    clock = FakeClock()
+    case_id = _resolved(fresh_sessions, policy, clock)
+    _follow_up_due(fresh_sessions, policy, clock, recorder)
+    (button,) = [b for b in _last(recorder)["reply"]["buttons"] if b["label"] == "Yes, fixed"]
+    with pytest.raises(NotAllowed, match="Only Alice Park, who opened R-"):
+        _act(fresh_sessions, policy, clock, button["action"], button["value"], ERIN)  # another team
+    with fresh_sessions() as session:
+        assert session.get(Case, case_id).status == "resolved"
+    reply = _act(
+        fresh_sessions, policy, clock, button["action"], button["value"], CAROL
+    )  # her manager's manager
+    assert reply.title.endswith("recovered")
 
 
 def test_still_unhappy_reopens_the_case_and_tells_the_manager(fresh_sessions, policy, recorder) -> None:
