@@ -215,22 +215,26 @@ def broadcast_lesson(
     )
 
 
-def schedule_follow_up(session: Session, case: Case, *, policy: Policy, now: datetime, attempt: int) -> None:
-    """Ask the employee later whether the customer confirmed the fix."""
+def schedule_follow_up(
+    session: Session, case: Case, *, policy: Policy, now: datetime, attempt: int
+) -> datetime:
+    """Ask the employee later whether the customer confirmed the fix; return when."""
     hours = (
         policy.follow_up.after_hours[Severity(case.severity)]
         if attempt == 1
         else policy.follow_up.unreachable_retry_hours
     )
+    due_at = within_working_hours(session, case.opened_by_id, now + timedelta(hours=hours), policy=policy)
     enqueue(
         session,
         Kind.FOLLOW_UP,
         now=now,
-        due_at=within_working_hours(session, case.opened_by_id, now + timedelta(hours=hours), policy=policy),
+        due_at=due_at,
         recipient_id=case.opened_by_id,
         case_id=case.id,
         attempt=attempt,
     )
+    return due_at
 
 
 def schedule_reminder(session: Session, case: Case, *, policy: Policy, now: datetime) -> None:

@@ -11,7 +11,9 @@ case resolved, its follow-up scheduled and the lesson queued for the channel.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import deliveries, forms, messages
@@ -20,11 +22,12 @@ from bot.cases import MAX_DESCRIPTION, MAX_NOTE, get_case_or_fail, note
 from bot.commands import PostLesson, ResolveCase
 from bot.errors import Conflict
 from bot.ports import Clock
+from bot.quiet_hours import zone_of
 from bot.redaction import CustomerData, Redactor
 from bot.replies import Field, Form, Reply
 from bot.staff import resolve_actor
 from db import queries
-from db.models import Case, CaseStatus, OfferStatus
+from db.models import Case, CaseStatus, Delivery, DeliveryStatus, OfferStatus
 from policies.schema import Policy
 
 # The parts of a lesson, in the order the team reads them.
@@ -87,8 +90,8 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     texts = {name: note(name, cmd.texts.get(name), limit=_LIMITS[name]) for name in PARTS}
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = get_case_or_fail(session, cmd.case_id, lock=True)
-    if case.status == CaseStatus.RESOLVED:
-        return messages.case_resolved(case, policy)  # the same submission, pressed twice
+    if case.status == CaseStatus.RESOLVED:  # the same submission, pressed twice
+        return messages.case_resolved(case, _follow_up_due(session, case), zone_of(policy, staff.location))
     _check_resolvable(session, case)
     redactor, customer = redactor_for(policy), customer_data(case, policy)
     cleaned = {name: redactor.redact(text, customer).text for name, text in texts.items()}
@@ -109,9 +112,18 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     lesson = {"ref": case.ref, "category": case.category, "severity": case.severity, **cleaned}
     lesson["compensation"] = compensation
     deliveries.broadcast_lesson(session, case, lesson, policy=policy, now=now)
-    deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
+    asks_at = deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
     session.commit()
-    return messages.case_resolved(case, policy)
+    return messages.case_resolved(case, asks_at, zone_of(policy, staff.location))
+
+
+def _follow_up_due(session: Session, case: Case) -> datetime | None:
+    pending = select(func.min(Delivery.due_at)).where(
+        Delivery.case_id == case.id,
+        Delivery.kind == deliveries.Kind.FOLLOW_UP.value,
+        Delivery.status == DeliveryStatus.PENDING.value,
+    )
+    return session.scalar(pending)
 
 
 def resolve_form_for(case_id: int, *, session: Session) -> Form:

@@ -235,5 +235,22 @@ def _basis(policy: Policy, facts: CaseFacts, severity: Severity, factor: Decimal
         noun = "incident" if facts.earlier_incidents == 1 else "incidents"
         parts.append(f"the customer had {facts.earlier_incidents} earlier {noun}")
     if factor != 1:
-        parts.append(f"amounts x{factor.normalize()} for tier and history")
+        parts.append(_scaled_because(policy, facts, factor))
     return "; ".join(parts)
+
+
+def _scaled_because(policy: Policy, facts: CaseFacts, factor: Decimal) -> str:
+    """Say in words why the amounts are higher: the customer's tier, their history, or both."""
+    adj = policy.adjustments
+    tier = adj.tiers.get(facts.tier, adj.tiers[adj.default_tier])
+    reasons = []
+    if tier != 1:
+        reasons.append(f"a {facts.tier} customer ({_raise(tier)})")
+    if factor != tier:
+        noun = "incident" if facts.earlier_incidents == 1 else "incidents"
+        reasons.append(f"{facts.earlier_incidents} earlier {noun} ({_raise(factor / tier)})")
+    return f"amounts {_raise(factor)} for " + " and ".join(reasons)
+
+
+def _raise(factor: Decimal) -> str:
+    return f"+{(factor - 1) * 100:.0f}%"

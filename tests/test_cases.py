@@ -106,7 +106,7 @@ def test_the_same_submission_twice_makes_one_case(session: Session, policy, cloc
 def test_history_lists_a_customers_earlier_cases(session: Session, policy, clock) -> None:
     opened = open_late_delivery(session, policy, clock)
     reply = customer_history(ALICE, "jane.doe@example.com", session=session, policy=policy, clock=clock)
-    assert reply.title == "1 case(s) for jane.doe@example.com"
+    assert reply.title == "1 case for jane.doe@example.com"
     assert reply.items[0].title.startswith(opened.ref)
     assert customer_history(ALICE, "Nobody", session=session, policy=policy, clock=clock).title.startswith(
         "No cases"

@@ -74,6 +74,19 @@ def test_a_gold_customer_gets_more_than_a_standard_one(policy: Policy) -> None:
     assert gold == round(standard * 1.25 / 100) * 100
 
 
+def test_the_suggestion_says_in_words_why_amounts_are_higher(policy: Policy) -> None:
+    gold = suggest(policy, facts(tier="gold"), role="manager", spent=0)
+    assert "amounts +25% for a gold customer (+25%)" in gold.basis
+    both = suggest(policy, facts(tier="gold", earlier_incidents=1), role="manager", spent=0)
+    repeat = policy.adjustments.repeat_multipliers[0]
+    total = f"+{(Decimal('1.25') * repeat - 1) * 100:.0f}%"
+    assert (
+        f"amounts {total} for a gold customer (+25%) and 1 earlier incident (+{(repeat - 1) * 100:.0f}%)"
+        in (both.basis)
+    )
+    assert "x1." not in both.basis
+
+
 def test_percent_options_use_the_order_value_and_never_exceed_it(policy: Policy) -> None:
     options = suggest(
         policy, facts(severity=Severity.CRITICAL, order_value=8000), role="manager", spent=0

@@ -31,6 +31,7 @@ from bot.messages.cases import (
 from bot.messages.common import (
     authority_line,
     category_label,
+    count,
     details,
     label,
     money,
@@ -129,6 +130,7 @@ __all__ = [
     "case_resolved",
     "category_label",
     "compensation_line",
+    "count",
     "customer_history",
     "customer_unhappy",
     "customer_waiting_noted",

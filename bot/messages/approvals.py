@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.fields import DENY_REASON
-from bot.messages.common import category_label, money, when
+from bot.messages.common import category_label, count, money, when
 from bot.messages.offers import offer_summary
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
@@ -77,7 +77,9 @@ def request_card(
     requester = people.get(request.requested_by_id, "someone")
     fields = [
         Field("Offer", offer_summary(offer, policy)),
-        Field("Customer", f"{case.customer_name} ({case.tier}), {earlier_incidents} earlier incidents"),
+        Field(
+            "Customer", f"{case.customer_name} ({case.tier}), {count(earlier_incidents, 'earlier incident')}"
+        ),
         Field("What happened", case.description[:500]),
     ]
     if requester_role in policy.roles:

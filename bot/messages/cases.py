@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from bot.messages.common import authority_line, category_label, money, offer_status, when
+from bot.messages.common import authority_line, category_label, count, money, offer_status, when
 from bot.replies import ActionId, Button, Field, Item, Reply, Style
 from bot.values import Target
 from db.models import ApprovalRequest, Case, Offer
@@ -124,7 +124,7 @@ def customer_history(query: str, cases: Sequence[Case], policy: Policy, zone: st
             text="Search by the customer's reference, email, phone or full name.",
         )
     return Reply(
-        title=f"{len(cases)} case(s) for {query}",
+        title=f"{count(len(cases), 'case')} for {query}",
         items=tuple(
             Item(
                 title=f"{c.ref} · {category_label(c.category, policy)} · {c.severity} · {c.status}",

@@ -27,6 +27,11 @@ def label(field: str) -> str:
     return spec.label if spec else field.replace("_", " ").capitalize()
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """Return a number with its noun, singular or plural: 1 case, 2 cases, 0 approvals."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def money(amount: int, policy: Policy) -> str:
     """Return an amount in the policy's currency as people read it."""
     return format_money(amount, policy.currency)

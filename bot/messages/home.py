@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.messages.common import authority_line, money, ref, when
+from bot.messages.common import authority_line, count, money, ref, when
 from bot.quiet_hours import zone_of
 from bot.replies import ActionId, Button, Field, Item, Reply, Style
 from bot.values import Target
@@ -81,7 +81,8 @@ def my_cases(
         for r in waiting
     ]
     return Reply(
-        title=f"{staff.name}: {len(cases)} open case(s), {len(waiting)} approval(s) waiting on you",
+        title=f"{staff.name}: {count(len(cases), 'open case')}, "
+        + f"{count(len(waiting), 'approval')} waiting on you",
         fields=(Field("Your authority", authority_line(room, policy)),),
         items=tuple(items),
     )

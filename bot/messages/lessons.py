@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bot.messages.common import category_label
+from datetime import datetime
+
+from bot.messages.common import category_label, when
 from bot.replies import ActionId, Button, Field, Reply, Tone
 from bot.values import Target
 from db.models import Case, Staff
-from policies.schema import Policy, Severity
+from policies.schema import Policy
 
 
 def resolve_while_pending(case: Case, approver: Staff | None) -> str:
@@ -50,15 +52,15 @@ def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
     )
 
 
-def case_resolved(case: Case, policy: Policy) -> Reply:
-    """Confirm a case was resolved and say what happens next."""
-    hours = policy.follow_up.after_hours[Severity(case.severity)]
+def case_resolved(case: Case, asks_at: datetime | None, zone: str) -> Reply:
+    """Confirm a case was resolved and say when Mend will ask whether the customer confirmed the fix."""
+    asks = f", on {when(asks_at, zone)}," if asks_at else ""
     return Reply(
         title=f"{case.ref} resolved",
         case_id=case.id,
         text=(
-            f"Thank you. The lesson goes to the team without the customer's details, and in "
-            f"{hours} hours Mend will ask you whether the customer confirmed it is fixed."
+            "Thank you. The lesson goes to the team without the customer's details, and"
+            f"{asks} Mend will ask you whether the customer confirmed it is fixed."
         ),
         buttons=(Button("Reopen", ActionId.REOPEN, Target(case_id=case.id).encode()),),
         tone=Tone.SUCCESS,

@@ -94,13 +94,13 @@ def test_cases_and_approvals_show_open_cases_and_what_waits_on_the_approver(runt
 
             assert await alice.say("cases") == 202
             shown = read(connector, alice)
-            assert "1 open case(s), 0 approval(s) waiting on you" in shown
+            assert "1 open case, 0 approvals waiting on you" in shown
             assert "Jane Customer" in shown and "Your authority" in shown
 
             for word in ("approvals", "<at>Mend</at> cases"):
                 assert await bob.say(word) == 202
                 shown = read(connector, bob)
-                assert "0 open case(s), 1 approval(s) waiting on you" in shown, word
+                assert "0 open cases, 1 approval waiting on you" in shown, word
                 card = connector.posts(bob.conversation)[-1].card
                 find_action(card, "Review")
 
