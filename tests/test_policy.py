@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import forms
 from policies.loader import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
 from policies.money import AmountError, format_money, parse_amount
 from policies.rules import CaseFacts, Verdict, headroom, judge, suggest
@@ -201,3 +202,17 @@ def test_a_policy_file_that_is_not_utf8_is_one_problem_that_says_how_to_convert_
     (problem,) = error.value.problems
     assert problem.line == 12  # where the label is
     assert "not UTF-8" in problem.message and "iconv -f latin1 -t utf-8" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("item missing a third time", "wrong_or_missing_item"),
+        ("parcel late again", "late_delivery"),
+        ("the repair failed, still broken", "repair_failed_again"),
+    ],
+)
+def test_the_words_typed_prefill_the_kind_of_lapse_not_how_often_it_happened(
+    policy: Policy, text: str, category: str
+) -> None:
+    assert forms.prefill_from_text(text, policy)["category"] == category
