@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 import socket
+import sqlite3
 import ssl
 import threading
 import urllib.parse
@@ -374,3 +375,20 @@ def test_the_slack_doc_gives_the_button_values_target_writes_and_reads() -> None
     }
     assert set(documented) == written
     assert "`case:option`" not in doc
+
+
+def test_doctor_in_a_fresh_directory_leaves_no_database_behind_and_fails_nothing(tmp_path: Path) -> None:
+    code, lines = doctor(tmp_path)
+    where = f"sqlite:///{tmp_path / 'mend.db'}"
+    assert lines["database"] == [f"[ok] {where} does not exist yet; Mend creates it when it first starts"]
+    assert "schema" not in lines and code == 0
+    assert not (tmp_path / "mend.db").exists()
+
+
+def test_doctor_calls_an_old_sqlite_schema_fine_as_mend_migrates_it_on_start(tmp_path: Path) -> None:
+    run(["db", "upgrade"], tmp_path)
+    with sqlite3.connect(tmp_path / "mend.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0003'")
+    _, lines = doctor(tmp_path)
+    (schema,) = lines["schema"]
+    assert schema.startswith("[ok] at 0003; Mend brings it to ") and schema.endswith("when it starts")
