@@ -22,6 +22,7 @@ from bot.digest import digest_reply
 from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
 from bot.reports import report_reply
+from bot.staff import get_headroom
 from db import queries
 from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, RequestStatus, Staff
 from policies.schema import Policy
@@ -253,7 +254,7 @@ def _escalated(session: Session, delivery: Delivery, policy: Policy) -> messages
 
 
 def _fallback_offer(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
-    """Offer the employee options within their own authority; None once decided or with none to offer."""
+    """Offer the employee what they may give on their own authority; None once decided."""
     from bot.escalations import fallback_options
 
     case = _case(session, delivery)
@@ -261,7 +262,14 @@ def _fallback_offer(session: Session, delivery: Delivery, policy: Policy) -> mes
     if case is None or request is None:
         return None
     options = fallback_options(session, request, policy=policy, now=delivery.due_at)
-    return messages.fallback_offer(case, options[:3], policy) if options else None
+    if options:
+        return messages.fallback_offer(case, options[:3], policy)
+    # No suggested option fits: what they may still give, in an amount of their own choosing.
+    requester = _staff(session, request.requested_by_id)
+    if requester is None:
+        return None
+    room = get_headroom(session, requester, policy=policy, now=delivery.due_at, case_id=case.id)
+    return messages.fallback_amount(case, room.available, policy)
 
 
 def _customer_unhappy(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:

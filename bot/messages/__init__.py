@@ -86,6 +86,7 @@ from bot.messages.lessons import (
 from bot.messages.offers import (
     apology_has_no_amount,
     approval_requested,
+    fallback_amount,
     fallback_offer,
     nobody_can_approve,
     offer_already_made,
@@ -140,6 +141,7 @@ __all__ = [
     "duration",
     "duration_line",
     "error",
+    "fallback_amount",
     "fallback_offer",
     "follow_up",
     "follow_up_already_answered",

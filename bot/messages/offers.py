@@ -93,6 +93,39 @@ def offers_summary(offers: Sequence[Offer], policy: Policy) -> str:
     return "; ".join(f"{o.label} ({money(o.amount, policy)})" if o.amount else o.label for o in offers)
 
 
+def fallback_amount(case: Case, available: int, policy: Policy) -> Reply:
+    """While no approver answers and no suggested option fits, offer an amount of the employee's own."""
+    if available <= 0:
+        return Reply(
+            title=f"{case.ref}: no approver has answered yet",
+            case_id=case.id,
+            text=(
+                "Your customer is waiting and nobody with the authority has decided. You have no"
+                " authority left to give anything on this case this period, so give the apology"
+                " sincerely and tell the customer when they will hear back. The request stays open."
+            ),
+            tone=Tone.WARNING,
+        )
+    return Reply(
+        title=f"{case.ref}: no approver has answered yet",
+        case_id=case.id,
+        text=(
+            "Your customer is waiting and nobody with the authority has decided. None of the suggested"
+            f" options fits your own authority, but you may give up to {money(available, policy)} now,"
+            " so they do not leave with nothing. The request stays open: a late approval still counts."
+        ),
+        buttons=(
+            Button(
+                f"Give up to {money(available, policy)}",
+                ActionId.CHOOSE_AMOUNT,
+                Target(case_id=case.id).encode(),
+                Style.PRIMARY,
+            ),
+        ),
+        tone=Tone.WARNING,
+    )
+
+
 def fallback_offer(case: Case, options: Sequence[Any], policy: Policy) -> Reply:
     """Offer the employee the best options within their own authority while no approver answers."""
     items = tuple(

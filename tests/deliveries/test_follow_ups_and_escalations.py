@@ -308,6 +308,31 @@ def test_a_waiting_customer_escalates_in_minutes_and_gets_a_fallback_when_the_ch
     assert reply.text.startswith("Approved by Dana Okafor")
 
 
+def test_a_waiting_customer_gets_an_amount_of_the_employees_own_when_no_suggested_option_fits(
+    fresh_sessions, policy, recorder
+) -> None:
+    clock = FakeClock()
+    case_id = _start(fresh_sessions, policy, clock, severity="critical")  # every option is over $25
+    _act(fresh_sessions, policy, clock, ActionId.REQUEST_APPROVAL, f"{case_id}:1", ALICE)
+    _act(fresh_sessions, policy, clock, ActionId.CUSTOMER_WAITING, str(case_id), ALICE)
+    minutes = policy.approvals.customer_waiting_timeout_minutes
+    for _ in range(3):  # Bob, Carol, Dana: all silent
+        clock.advance(minutes=minutes)
+        _escalate(fresh_sessions, policy, clock)
+    _dispatch(fresh_sessions, policy, clock, recorder)
+    offered = _last(recorder)["reply"]
+    assert offered["title"].endswith("no approver has answered yet")
+    assert "you may give up to $25.00 now" in offered["text"]
+    (button,) = offered["buttons"]
+    form = _act(fresh_sessions, policy, clock, button["action"], button["value"], ALICE)
+    assert form.intro.startswith("Up to $25.00 is within your authority")
+    given = _act(
+        fresh_sessions, policy, clock, form.action, form.value, ALICE, {"amount": "20", "type": "voucher"}
+    )
+    assert "given" in given.title
+    assert _request(fresh_sessions).status == "pending"  # a late approval still counts
+
+
 def test_a_decided_request_is_not_escalated(fresh_sessions, policy, recorder) -> None:
     clock = FakeClock()
     _, request_id = _over_limit(fresh_sessions, policy, clock)
