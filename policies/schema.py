@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from policies.learning import Learning
 from policies.money import minor_digits
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=3)]
@@ -265,6 +266,7 @@ class Policy(_Strict):
     default_location: Name
     deliveries: Deliveries = Deliveries()
     reports: Reports = Reports()
+    learning: Learning = Learning()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Policy:
@@ -273,6 +275,12 @@ class Policy(_Strict):
         unknown = [role for role in self.reports.all_teams if role not in self.roles]
         if unknown:
             raise ValueError(f"reports.all_teams names {unknown[0]!r}, which is not one of the roles")
+        named = [*self.learning.root_causes, *self.learning.owners]
+        strange = [category for category in named if category not in self.categories]
+        if strange:
+            raise ValueError(
+                f"learning names the category {strange[0]!r}, which is not one of the categories"
+            )
         if self.default_location not in self.locations:
             raise ValueError(f"default_location {self.default_location!r} is not one of the locations")
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -216,3 +217,22 @@ def test_the_words_typed_prefill_the_kind_of_lapse_not_how_often_it_happened(
     policy: Policy, text: str, category: str
 ) -> None:
     assert forms.prefill_from_text(text, policy)["category"] == category
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("learning:\n  recurring: {by: [location]}\n", "use [category, root_cause] or [category, location]"),
+        ("learning:\n  root_causes: {late_delivery: {other: Other}}\n", "leave out 'other'"),
+        ("learning:\n  owners: {parking: ops@example.com}\n", "names the category 'parking'"),
+    ],
+)
+def test_the_learning_section_is_checked(section: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=re.escape(message)):
+        parse_policy(DEFAULT_POLICY.read_text() + "\n" + section)  # the later learning: replaces it
+
+
+def test_every_category_offers_other_among_its_root_causes(policy: Policy) -> None:
+    causes = policy.learning.causes_of("late_delivery")
+    assert list(causes)[-1] == "other" and "courier_delay" in causes
+    assert list(policy.learning.causes_of("parking")) == ["other"]
