@@ -99,7 +99,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
-def _enum_check(name: str, column: str, enum: type[StrEnum]) -> CheckConstraint:
+def enum_check(name: str, column: str, enum: type[StrEnum]) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return CheckConstraint(f"{column} IN ({values})", name=name)
 
@@ -142,11 +142,13 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        _enum_check("status", "status", CaseStatus),
+        enum_check("status", "status", CaseStatus),
         CheckConstraint("order_value IS NULL OR order_value > 0", name="order_value_positive"),
         # The reminder job reads open cases by age every minute; with the id and the opener
         # in the index it never reads the table.
         Index("ix_cases_status_created_at", "status", "created_at", "id", "opened_by_id"),
+        # A resolve asks whether its lapse is a pattern: cases of one category and cause lately.
+        Index("ix_cases_category_root_cause_key_created_at", "category", "root_cause_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +173,9 @@ class Case(Base):
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     outcome: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
+    # The policy's name for the cause, chosen from its list ("other" when the words say it).
+    root_cause_key: Mapped[str | None] = mapped_column(String(40))
+    asked_for: Mapped[str | None] = mapped_column(Text)  # what the customer asked for, if said
     lesson: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -189,7 +194,7 @@ class Offer(Base):
 
     __tablename__ = "offers"
     __table_args__ = (
-        _enum_check("status", "status", OfferStatus),
+        enum_check("status", "status", OfferStatus),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         # What a person gave this period (their budget) is read on every suggestion.
         Index("ix_offers_given_by_id_granted_at", "given_by_id", "granted_at"),
@@ -215,7 +220,7 @@ class ApprovalRequest(Base):
 
     __tablename__ = "approval_requests"
     __table_args__ = (
-        _enum_check("status", "status", RequestStatus),
+        enum_check("status", "status", RequestStatus),
         Index("ix_approval_requests_status_due_at", "status", "due_at"),
     )
 
@@ -254,7 +259,7 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        _enum_check("status", "status", DeliveryStatus),
+        enum_check("status", "status", DeliveryStatus),
         CheckConstraint("recipient_id IS NOT NULL OR channel IS NOT NULL", name="has_recipient"),
         Index("ix_deliveries_status_due_at", "status", "due_at"),
         # A case's deliveries; with the kind and due time, the reminder job asks whether a
@@ -292,3 +297,41 @@ class AuditEvent(Base):
     platform: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# The learning tables (tasks, applause, practice, review) live in db/learning.py; importing
+# them here puts them in the metadata whoever imports the models.
+from db.learning import (  # noqa: E402
+    Applause,
+    PracticeAttempt,
+    ReviewItem,
+    ReviewStatus,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
+
+__all__ = [
+    "Applause",
+    "ApprovalDecision",
+    "ApprovalRequest",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Offer",
+    "OfferStatus",
+    "Platform",
+    "PracticeAttempt",
+    "RequestStatus",
+    "ReviewItem",
+    "ReviewStatus",
+    "Staff",
+    "StaffIdentity",
+    "Task",
+    "TaskKind",
+    "TaskStatus",
+    "UtcDateTime",
+]
