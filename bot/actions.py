@@ -1,14 +1,13 @@
 """One entry point for every button and form, shared by Slack, Teams and the terminal.
 
 `ROUTES` maps each action to the use case it reaches; `tests/test_routes.py`
-checks every action has one.
+checks every action has one. What follows a lesson (tasks, review, practice) keeps
+its routes in its own module, merged here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypedDict
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,9 @@ from bot.commands import (
 from bot.errors import InvalidInput, MendError
 from bot.follow_ups import FollowUpAnswer, answer_follow_up
 from bot.ports import Clock
+from bot.presses import Deps, Press, Route, given
 from bot.replies import ActionId, Form, Reply
+from bot.tasks import TASK_ROUTES
 from bot.values import Target
 from policies.schema import Policy
 
@@ -42,41 +43,6 @@ _CASE_INPUTS = (
     "order_value",
     "tier",
 )
-
-
-@dataclass(frozen=True)
-class Press:
-    """A click or form submission: who pressed, what it is about, what they typed."""
-
-    actor: Actor
-    target: Target
-    inputs: Mapping[str, str]
-    request_key: str | None = None
-
-    @property
-    def case_id(self) -> int:
-        """Return the case pressed on."""
-        return _given(self.target.case_id)
-
-    @property
-    def request_id(self) -> int:
-        """Return the approval request pressed on."""
-        return _given(self.target.request_id)
-
-    def text(self, name: str) -> str:
-        """Return what was typed into input `name`, or an empty string."""
-        return self.inputs.get(name) or ""
-
-
-class Deps(TypedDict):
-    """What every use case is given: the unit of work, the policy and the clock."""
-
-    session: Session
-    policy: Policy
-    clock: Clock
-
-
-Route = Callable[[Press, Deps], Reply | Form]
 
 
 def handle(
@@ -117,7 +83,7 @@ def _show_case(p: Press, d: Deps) -> Reply:
 
 def _give_option(p: Press, d: Deps) -> Reply:
     waiting = p.inputs.get("customer_waiting") == "yes"
-    rank = _given(p.target.rank)
+    rank = given(p.target.rank)
     cmd = GiveOption(p.actor, p.case_id, rank, request_key=p.request_key, customer_waiting=waiting)
     return offers.give_option(cmd, **d)
 
@@ -154,11 +120,12 @@ def _deny(p: Press, d: Deps) -> Reply:
 
 
 def _ask_how_resolved(p: Press, d: Deps) -> Form:
-    return lessons.resolve_form_for(p.case_id, session=d["session"])
+    return lessons.resolve_form_for(p.case_id, session=d["session"], policy=d["policy"])
 
 
 def _preview_lesson(p: Press, d: Deps) -> Reply | Form:
-    cmd = ResolveCase(p.actor, p.case_id, p.text("outcome"), p.text("root_cause"), p.text("lesson"))
+    notes = (p.text("outcome"), p.text("root_cause"), p.text("lesson"))
+    cmd = ResolveCase(p.actor, p.case_id, *notes, root_cause_key=p.text("root_cause_key") or None)
     return lessons.preview_lesson(cmd, **d)
 
 
@@ -184,7 +151,7 @@ def _cancel_case(p: Press, d: Deps) -> Reply:
 
 def _answer_follow_up(answer: FollowUpAnswer) -> Route:
     def route(p: Press, d: Deps) -> Reply:
-        return answer_follow_up(p.actor, p.case_id, answer, attempt=_given(p.target.attempt), **d)
+        return answer_follow_up(p.actor, p.case_id, answer, attempt=given(p.target.attempt), **d)
 
     return route
 
@@ -211,11 +178,5 @@ ROUTES: dict[ActionId, Route] = {
     ActionId.FOLLOW_UP_FIXED: _answer_follow_up(FollowUpAnswer.FIXED),
     ActionId.FOLLOW_UP_UNHAPPY: _answer_follow_up(FollowUpAnswer.UNHAPPY),
     ActionId.FOLLOW_UP_UNREACHABLE: _answer_follow_up(FollowUpAnswer.UNREACHABLE),
+    **TASK_ROUTES,
 }
-
-
-def _given(number: int | None) -> int:
-    """Return a number the value must hold for this action (Target.decode has checked it does)."""
-    if number is None:
-        raise MendError(messages.bad_button())
-    return number

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, fields, messages
+from bot import deliveries, fields, messages, tasks
 from bot.audit import record
 from bot.commands import Actor, CancelCase, OpenCase, ReopenCase
 from bot.customers import customer_keys, first_name, keys_from_query
@@ -29,6 +30,8 @@ from db.models import (
     OfferStatus,
     RequestStatus,
     Staff,
+    Task,
+    TaskKind,
 )
 from policies.money import AmountError, parse_amount
 from policies.rules import CaseFacts, Suggestion, suggest
@@ -121,6 +124,8 @@ def open_case(cmd: OpenCase, *, session: Session, policy: Policy, clock: Clock) 
         earlier_incidents=earlier,
     )
     deliveries.schedule_reminder(session, case, policy=policy, now=now)
+    if earlier + 1 >= policy.learning.customer_again.incidents:  # else no call is due: skip the query
+        tasks.on_opened(session, case, policy=policy, now=now)
     reply = case_card(session, case, staff, policy=policy, now=now, fresh=True)
     session.commit()
     return CaseShown(case_id=case.id, ref=case.ref, reply=reply, created=True)
@@ -215,7 +220,20 @@ def case_card(
         policy,
         zone=zone_of(policy, viewer.location),
         giveable=giveable_ranks(case, suggestion, pending),
+        caller=_caller(session, case, policy),
     )
+
+
+def _caller(session: Session, case: Case, policy: Policy) -> str | None:
+    """Return who will call a customer let down again and again about this case, if anyone."""
+    if case.earlier_incidents + 1 < policy.learning.customer_again.incidents:
+        return None
+    owner = session.scalar(
+        select(Staff.name)
+        .join(Task, Task.owner_id == Staff.id)
+        .where(Task.case_id == case.id, Task.kind == TaskKind.CUSTOMER_AGAIN.value)
+    )
+    return owner
 
 
 def giveable_ranks(case: Case, suggestion: Suggestion, pending: ApprovalRequest | None) -> frozenset[int]:

@@ -80,6 +80,7 @@ class ResolveCase:
     outcome: str
     root_cause: str
     lesson: str
+    root_cause_key: str | None = None  # one of the category's causes in the policy, or "other"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ class Kind(StrEnum):
     FALLBACK_OFFER = "fallback_offer"
     DIGEST = "digest"
     REPORT = "report"
+    TASK_ASSIGNED = "task_assigned"  # to the task's owner
+    TASK_REMINDER = "task_reminder"  # to the owner, when the task is due
+    TASK_DONE = "task_done"  # to the lessons channel: what was changed
 
 
 class Channel(StrEnum):

@@ -60,11 +60,21 @@ DENY_REASON = replace(
 
 # The resolve form, and the lesson as the team reads it.
 OUTCOME = FieldSpec("outcome", "What was done", 2000, InputKind.LONG_TEXT)
-ROOT_CAUSE = FieldSpec("root_cause", "Root cause", 2000, InputKind.LONG_TEXT)
+ROOT_CAUSE_KEY = FieldSpec("root_cause_key", "Kind of root cause", kind=InputKind.CHOICE)
+ROOT_CAUSE = FieldSpec(
+    "root_cause", "Root cause", 2000, InputKind.LONG_TEXT, hint="In your words: what made it happen"
+)
 LESSON = FieldSpec("lesson", "Lesson for the team", 2000, InputKind.LONG_TEXT)
 WHAT_HAPPENED = replace(DESCRIPTION, name="what_happened", placeholder="")
 # In the lesson the resolver's outcome is told as the team's.
 LESSON_OUTCOME = replace(OUTCOME, label="What we did")
+
+# Fix-the-system tasks: handing one over, declining it, or saying what was changed.
+NEW_OWNER = FieldSpec("owner", "New owner's email", 320, hint="Someone in Mend's staff directory")
+WONT_FIX = replace(REASON, name="why_not", label="Why it will not be fixed", max_length=1000)
+CHANGE = FieldSpec(
+    "change", "What was changed", 2000, InputKind.LONG_TEXT, hint="The team reads this with the cases"
+)
 
 # What an error can be about that is not typed into a form.
 OPTION = FieldSpec("option", "Option")
@@ -92,8 +102,12 @@ BY_NAME: Mapping[str, FieldSpec] = MappingProxyType(
             LABEL,
             REASON,
             OUTCOME,
+            ROOT_CAUSE_KEY,
             ROOT_CAUSE,
             LESSON,
+            NEW_OWNER,
+            WONT_FIX,
+            CHANGE,
             WHAT_HAPPENED,
             OPTION,
             CASE,

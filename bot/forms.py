@@ -9,7 +9,7 @@ from bot import fields, messages
 from bot.fields import FieldSpec
 from bot.replies import ActionId, Choice, Field, Form, Input
 from bot.values import Target
-from db.models import Case
+from db.models import Case, Task
 from policies.money import format_money
 from policies.schema import OptionType, Policy, Severity
 
@@ -178,8 +178,9 @@ def deny_form(request_id: int, summary: str) -> Form:
     )
 
 
-def resolve_form(case: Case) -> Form:
+def resolve_form(case: Case, policy: Policy) -> Form:
     """Return the form that resolves a case (prefilled with notes kept from an earlier try)."""
+    causes = policy.learning.causes_of(case.category)
     return Form(
         title=f"Resolve {case.ref}",
         action=ActionId.RESOLVE_CASE,
@@ -188,6 +189,11 @@ def resolve_form(case: Case) -> Form:
         intro="Next you see the lesson exactly as the team will read it, before it is posted.",
         inputs=(
             _input(fields.OUTCOME, initial=case.outcome),
+            _input(
+                fields.ROOT_CAUSE_KEY,
+                initial=case.root_cause_key,
+                choices=tuple(Choice(name, label) for name, label in causes.items()),
+            ),
             _input(fields.ROOT_CAUSE, initial=case.root_cause),
             _input(fields.LESSON, initial=case.lesson),
         ),
@@ -224,4 +230,24 @@ def reason_form(case: Case, *, reopen: bool) -> Form:
         value=Target(case_id=case.id).encode(),
         submit_label="Reopen" if reopen else "Cancel case",
         inputs=(_input(fields.REASON),),
+    )
+
+
+_TASK_FORMS = {
+    ActionId.TASK_REASSIGN_TO: ("Hand over", "Hand over", fields.NEW_OWNER),
+    ActionId.TASK_WONT_FIX_REASON: ("Won't fix", "Close without a fix", fields.WONT_FIX),
+    ActionId.TASK_DONE_CHANGE: ("Done", "Tell the team", fields.CHANGE),
+}
+
+
+def task_form(task: Task, action: ActionId) -> Form:
+    """Return the form that hands a task over, declines it, or says what was changed."""
+    title, submit, spec = _TASK_FORMS[action]
+    return Form(
+        title=f"{title}: task T-{task.id}",
+        action=action,
+        value=Target(task_id=task.id).encode(),
+        submit_label=submit,
+        fields=(Field("Task", task.title),),
+        inputs=(_input(spec),),
     )

@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import deliveries, forms, messages
+from bot import deliveries, fields, forms, messages, tasks
 from bot.audit import record
 from bot.cases import MAX_DESCRIPTION, MAX_NOTE, get_case_or_fail, note
 from bot.commands import PostLesson, ResolveCase
-from bot.errors import Conflict
+from bot.errors import Conflict, InvalidInput
 from bot.ports import Clock
 from bot.quiet_hours import zone_of
 from bot.redaction import CustomerData, Redactor
@@ -28,6 +28,7 @@ from bot.replies import Field, Form, Reply
 from bot.staff import resolve_actor
 from db import queries
 from db.models import Case, CaseStatus, Delivery, DeliveryStatus, OfferStatus
+from policies.learning import OTHER
 from policies.schema import Policy
 
 # The parts of a lesson, in the order the team reads them.
@@ -67,6 +68,7 @@ def preview_lesson(cmd: ResolveCase, *, session: Session, policy: Policy, clock:
     case = get_case_or_fail(session, cmd.case_id, lock=True)
     _check_resolvable(session, case)
     case.outcome, case.root_cause, case.lesson = notes["outcome"], notes["root_cause"], notes["lesson"]
+    case.root_cause_key = _cause(cmd.root_cause_key, case, policy)
     case.updated_at = now
     record(
         session,
@@ -112,6 +114,7 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     lesson = {"ref": case.ref, "category": case.category, "severity": case.severity, **cleaned}
     lesson["compensation"] = compensation
     deliveries.broadcast_lesson(session, case, lesson, policy=policy, now=now)
+    tasks.on_resolved(session, case, policy=policy, now=now)
     asks_at = deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
     session.commit()
     return messages.case_resolved(case, asks_at, zone_of(policy, staff.location))
@@ -126,11 +129,22 @@ def _follow_up_due(session: Session, case: Case) -> datetime | None:
     return session.scalar(pending)
 
 
-def resolve_form_for(case_id: int, *, session: Session) -> Form:
+def resolve_form_for(case_id: int, *, session: Session, policy: Policy) -> Form:
     """Return the form that asks how a case was resolved, or say first why it cannot be."""
     case = get_case_or_fail(session, case_id)
     _check_resolvable(session, case)
-    return forms.resolve_form(case)
+    return forms.resolve_form(case, policy)
+
+
+def _cause(key: str | None, case: Case, policy: Policy) -> str:
+    """Return the kind of root cause chosen, one of the category's (an old form's none is "other")."""
+    causes = policy.learning.causes_of(case.category)
+    chosen = (key or "").strip() or OTHER
+    if chosen not in causes:
+        raise InvalidInput(
+            fields.ROOT_CAUSE_KEY.name, messages.unknown_root_cause(chosen, list(causes.values()))
+        )
+    return chosen
 
 
 def _check_resolvable(session: Session, case: Case) -> None:

@@ -10,7 +10,7 @@ dispatcher dead-letters with that message: a forgotten kind is never a silent sk
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,8 +23,9 @@ from bot.lessons import redact_reply, redactor_for
 from bot.quiet_hours import location_of
 from bot.reports import report_reply
 from bot.staff import get_headroom
+from bot.tasks import task_card
 from db import queries
-from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, RequestStatus, Staff
+from db.models import ApprovalRequest, Case, CaseStatus, Delivery, Offer, RequestStatus, Staff, Task
 from policies.schema import Policy
 
 Renderer = Callable[[Session, Delivery, Policy], messages.Reply | None]
@@ -216,6 +217,40 @@ def _report(session: Session, delivery: Delivery, policy: Policy) -> messages.Re
     return report_reply(session, policy, viewer, asked.since, asked.until, asked.span)
 
 
+def _task(session: Session, delivery: Delivery) -> Task | None:
+    task_id = delivery.payload.get("task_id")
+    return session.get(Task, task_id) if isinstance(task_id, int) else None
+
+
+def _task_assigned(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The task for its owner; None once it is someone else's or closed."""
+    task = _task(session, delivery)
+    if task is None or task.owner_id != delivery.recipient_id or task.closed_at is not None:
+        return None
+    return task_card(session, task, _staff(session, delivery.recipient_id), policy)
+
+
+def _task_reminder(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """The task again when it is due; None if it was closed, handed over, or its due date moved."""
+    task = _task(session, delivery)
+    owner = _staff(session, delivery.recipient_id)
+    if task is None or owner is None or task.owner_id != owner.id or task.closed_at is not None:
+        return None
+    if delivery.payload.get("due") != task.due_at.isoformat():
+        return None
+    card = task_card(session, task, owner, policy)
+    return replace(card, title=messages.task_reminder(task, owner))
+
+
+def _task_done(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """Tell the lessons channel what was changed at the cause; None if the task is gone."""
+    task = _task(session, delivery)
+    if task is None:
+        return None
+    cases = [c for c in (queries.get_case(session, i) for i in task.case_ids) if c is not None]
+    return messages.task_done_announcement(task, cases, _staff(session, task.owner_id), policy)
+
+
 def _follow_up(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
     """Ask the employee whether the customer confirmed the fix; None unless the case is still resolved."""
     case = _case(session, delivery)
@@ -293,6 +328,9 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.FALLBACK_OFFER: _fallback_offer,
     Kind.DIGEST: _digest,
     Kind.REPORT: _report,
+    Kind.TASK_ASSIGNED: _task_assigned,
+    Kind.TASK_REMINDER: _task_reminder,
+    Kind.TASK_DONE: _task_done,
 }
 
 

@@ -36,6 +36,15 @@ class ActionId(StrEnum):
     FOLLOW_UP_FIXED = "mend_follow_up_fixed"
     FOLLOW_UP_UNHAPPY = "mend_follow_up_unhappy"
     FOLLOW_UP_UNREACHABLE = "mend_follow_up_unreachable"
+    # Fix-the-system tasks: the owner accepts, hands over, declines or reports it done.
+    SHOW_TASK = "mend_show_task"
+    TASK_ACCEPT = "mend_task_accept"
+    TASK_REASSIGN = "mend_task_reassign"  # opens the form
+    TASK_REASSIGN_TO = "mend_task_reassign_to"
+    TASK_WONT_FIX = "mend_task_wont_fix"  # opens the form
+    TASK_WONT_FIX_REASON = "mend_task_wont_fix_reason"
+    TASK_DONE = "mend_task_done"  # opens the form
+    TASK_DONE_CHANGE = "mend_task_done_change"
 
 
 class Tone(StrEnum):

@@ -25,6 +25,8 @@ class Subject(StrEnum):
     OPTION = "option"  # a case and an option's rank
     FOLLOW_UP = "follow_up"  # a case and the follow-up's attempt
     REQUEST = "request"  # an approval request
+    TASK = "task"  # a fix-the-system task
+    REVIEW_ITEM = "review_item"  # a decision that stood out, in a manager's review
 
 
 SUBJECTS: dict[ActionId, Subject] = {
@@ -49,22 +51,34 @@ SUBJECTS: dict[ActionId, Subject] = {
     ActionId.FOLLOW_UP_FIXED: Subject.FOLLOW_UP,
     ActionId.FOLLOW_UP_UNHAPPY: Subject.FOLLOW_UP,
     ActionId.FOLLOW_UP_UNREACHABLE: Subject.FOLLOW_UP,
+    ActionId.SHOW_TASK: Subject.TASK,
+    ActionId.TASK_ACCEPT: Subject.TASK,
+    ActionId.TASK_REASSIGN: Subject.TASK,
+    ActionId.TASK_REASSIGN_TO: Subject.TASK,
+    ActionId.TASK_WONT_FIX: Subject.TASK,
+    ActionId.TASK_WONT_FIX_REASON: Subject.TASK,
+    ActionId.TASK_DONE: Subject.TASK,
+    ActionId.TASK_DONE_CHANGE: Subject.TASK,
 }
 
 
 @dataclass(frozen=True)
 class Target:
-    """What a button or form is about: a case or an approval request, and which option or follow-up."""
+    """What a button or form is about: a case, an approval request, a task or a review item,
+    and which option or follow-up of a case."""
 
     case_id: int | None = None
     request_id: int | None = None
     rank: int | None = None
     attempt: int | None = None
     rendering: str | None = None
+    task_id: int | None = None
+    item_id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.case_id is not None and self.request_id is not None:
-            raise ValueError("a target is a case or an approval request, not both")
+        named = [i for i in (self.case_id, self.request_id, self.task_id, self.item_id) if i is not None]
+        if len(named) > 1:
+            raise ValueError("a target is one case, approval request, task or review item")
         if self.rank is not None and self.attempt is not None:
             raise ValueError("a target is an option or a follow-up, not both")
         if self.rendering is not None and (self.rank is None or ":" in self.rendering):
@@ -72,7 +86,9 @@ class Target:
 
     def encode(self) -> str:
         """Return the value to put on a button or form."""
-        first = self.case_id if self.case_id is not None else self.request_id
+        first = next(
+            (i for i in (self.case_id, self.request_id, self.task_id, self.item_id) if i is not None), None
+        )
         second = self.rank if self.rank is not None else self.attempt
         parts = [str(part) for part in (first, second, self.rendering) if part is not None]
         return ":".join(parts)
@@ -89,6 +105,10 @@ class Target:
                 return cls(case_id=_number(parts[0]))
             if subject is Subject.REQUEST and len(parts) == 1:
                 return cls(request_id=_number(parts[0]))
+            if subject is Subject.TASK and len(parts) == 1:
+                return cls(task_id=_number(parts[0]))
+            if subject is Subject.REVIEW_ITEM and len(parts) == 1:
+                return cls(item_id=_number(parts[0]))
             if subject is Subject.FOLLOW_UP and len(parts) == 2:
                 return cls(case_id=_number(parts[0]), attempt=_number(parts[1]))
             if subject is Subject.OPTION and len(parts) in (2, 3):

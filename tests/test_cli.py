@@ -68,6 +68,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
                 "/as alice",
                 "/resolve",
                 "Sent a replacement by express and a voucher; called Jane Doe",
+                "1",  # the kind of root cause: courier delay
                 "Courier lost the parcel at the depot",
                 "Confirm depot scans before promising a date",
                 # the lesson as the team will read it: keep what happened, what was done and the
@@ -110,6 +111,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
     with sessions() as session:
         case = session.scalars(select(Case)).one()
         assert case.status == "resolved" and case.lesson == "Confirm depot scans before promising a date"
+        assert case.root_cause_key == "courier_delay"
         assert [o.status for o in session.scalars(select(Offer).order_by(Offer.id))] == ["denied", "approved"]
         assert [
             d.outcome for d in session.scalars(select(ApprovalDecision).order_by(ApprovalDecision.id))

@@ -50,7 +50,7 @@ EXPECTED: dict[str, tuple[tuple[FieldSpec, ...], dict[str, str]]] = {
     ),
     "amount form": ((fields.AMOUNT, fields.TYPE, fields.LABEL), {"amount": "10", "type": "voucher"}),
     "deny form": ((fields.DENY_REASON,), {"reason": "Offer the voucher"}),
-    "resolve form": ((fields.OUTCOME, fields.ROOT_CAUSE, fields.LESSON), NOTES),
+    "resolve form": ((fields.OUTCOME, fields.ROOT_CAUSE_KEY, fields.ROOT_CAUSE, fields.LESSON), NOTES),
     "reopen form": ((fields.REASON,), {"reason": "Customer called back"}),
     "cancel form": ((fields.REASON,), {"reason": "Opened twice"}),
 }

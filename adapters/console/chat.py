@@ -24,7 +24,7 @@ from adapters.console.answers import (
 )
 from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, render, usage
 from adapters.edge import Outcome, UseCases
-from bot import cases, digest, dispatcher, forms, reports, staff
+from bot import cases, digest, dispatcher, forms, reports, staff, tasks
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
@@ -53,6 +53,8 @@ for the last case you saw):
   /me                    my role and authority
   /report [week|month]   my team's figures and chart for the past 7 or 30 days
   /digest                the lessons channel's weekly digest, for this week so far
+  /tasks                 open fix-the-system tasks, mine and my team's; /task N shows one
+  /accept, /handover, /wontfix, /done N   act on task N
   /as NAME               act as someone else (for example your manager)
   /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) to see
                          follow-ups and reminders
@@ -185,6 +187,8 @@ class ChatSession:
         elif name == "report":
             span = " ".join(args)
             self._with_session(lambda s: reports.request_report(self.actor, span, session=s, **deps))
+        elif name == "tasks":
+            self._with_session(lambda s: tasks.list_tasks(self.actor, session=s, **deps))
         elif name == "digest":
             self._with_session(lambda s: digest.digest_so_far(s, policy, self.clock.now()))
         elif name == "later":

@@ -29,13 +29,24 @@ COMMANDS: dict[str, tuple[ActionId, tuple[str, ...]]] = {
     "fixed": (ActionId.FOLLOW_UP_FIXED, ("case", "attempt")),
     "unhappy": (ActionId.FOLLOW_UP_UNHAPPY, ("case", "attempt")),
     "unreachable": (ActionId.FOLLOW_UP_UNREACHABLE, ("case", "attempt")),
+    "task": (ActionId.SHOW_TASK, ("task",)),
+    "accept": (ActionId.TASK_ACCEPT, ("task",)),
+    "handover": (ActionId.TASK_REASSIGN, ("task",)),
+    "wontfix": (ActionId.TASK_WONT_FIX, ("task",)),
+    "done": (ActionId.TASK_DONE, ("task",)),
 }
 # The part of a button's Target each word of a command gives.
-TARGET_FIELDS = {"case": "case_id", "option": "rank", "request": "request_id", "attempt": "attempt"}
+TARGET_FIELDS = {
+    "case": "case_id",
+    "option": "rank",
+    "request": "request_id",
+    "attempt": "attempt",
+    "task": "task_id",
+}
 _BY_ACTION = {action: name for name, (action, _) in COMMANDS.items()}
 _BY_ACTION[ActionId.REQUEST_APPROVAL] = "give"
 # How /help shows each word a command takes; the case may be left out for the last one seen.
-_WORD_USAGE = {"case": "[R-1042]", "option": "N", "request": "ID", "attempt": "N"}
+_WORD_USAGE = {"case": "[R-1042]", "option": "N", "request": "ID", "attempt": "N", "task": "N"}
 
 
 def usage(name: str) -> str:

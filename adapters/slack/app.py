@@ -28,7 +28,7 @@ from adapters.edge import Outcome, UseCases
 from adapters.settings import Settings
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, Workspaces, sent_ref, web_client
-from bot import cases, deliveries, forms, messages, reports, staff
+from bot import cases, deliveries, forms, messages, reports, staff, tasks
 from bot.commands import Actor
 from bot.replies import Form, Reply
 from policies.schema import Policy
@@ -40,6 +40,12 @@ _MEND = re.compile(r"^mend_")
 SUBMIT_WAIT_SECONDS = 2.5
 # How many differently prefilled case modals are kept rendered.
 CASE_VIEWS_KEPT = 256
+# What `/recover WORD ...` answers to its asker alone, by its first word.
+CHAT_USES = {
+    "history": cases.customer_history,
+    "report": reports.request_report,
+    "tasks": tasks.list_tasks,
+}
 
 
 @dataclass
@@ -67,10 +73,10 @@ class SlackBot:
             await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
             return
         await ack()
-        if command.verb in ("history", "report"):
+        if command.verb in CHAT_USES:
             actor = translate.actor_from(None, user_id=body.get("user_id"))
             uses, text = self.uses, command.text
-            use = cases.customer_history if command.verb == "history" else reports.request_report
+            use = CHAT_USES[command.verb]
 
             def answer(session: Session) -> Reply:
                 return use(actor, text, session=session, policy=uses.policy, clock=uses.clock)

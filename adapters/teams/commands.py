@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from adapters.teams import translate
-from bot import cases, messages, reports, staff
+from bot import cases, messages, reports, staff, tasks
 from bot.commands import Actor
 from bot.ports import Clock
 from bot.replies import Reply
@@ -58,5 +58,6 @@ CHAT_USES: dict[translate.Word, ChatUse] = {
     translate.Word.APPROVALS: _my_cases,
     translate.Word.ME: _me,
     translate.Word.REPORT: _report,
+    translate.Word.TASKS: tasks.list_tasks,
     translate.Word.UNKNOWN: _not_understood,
 }

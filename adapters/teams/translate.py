@@ -48,6 +48,7 @@ class Word(StrEnum):
     APPROVALS = "approvals"
     ME = "me"
     REPORT = "report"
+    TASKS = "tasks"
     UNKNOWN = "unknown"  # any other text: answered with a short help in a personal chat
 
 
@@ -60,6 +61,7 @@ _WORDS: dict[str, Word] = {
     "approvals": Word.APPROVALS,
     "me": Word.ME,
     "report": Word.REPORT,
+    "tasks": Word.TASKS,
 }
 
 

@@ -50,6 +50,7 @@ def case_card(
     zone: str | None = None,
     *,
     giveable: Collection[int],
+    caller: str | None = None,
 ) -> Reply:
     """Return the case card: the apology to use, the options, and what is already done.
 
@@ -61,6 +62,8 @@ def case_card(
         Field("Earlier incidents", str(case.earlier_incidents)),
         Field("Your authority", authority_line(suggestion.headroom, policy)),
     ]
+    if caller:
+        fields.insert(2, Field("Let down again", f"{caller} will call this customer personally"))
     for offer in offers:
         by = people.get(offer.authorised_by_id or offer.given_by_id, "")
         fields.append(

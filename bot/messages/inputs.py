@@ -59,3 +59,8 @@ def bad_phone(phone: str) -> str:
 def bad_amount(field: str, detail: str) -> str:
     """Say an amount cannot be used, and why."""
     return f"{label(field)}: {detail}."
+
+
+def unknown_root_cause(typed: str, causes: list[str]) -> str:
+    """Say the kind of root cause is not one of the category's, and list them."""
+    return f"{typed[:40]!r} is not a kind of root cause here; choose one of: {', '.join(causes)}."
