@@ -207,10 +207,22 @@ async def _both_platforms(sessions: sessionmaker[Session], clock: FakeClock) -> 
         (teams_lesson,) = await wait_for(
             lambda: [c for c in connector.posts(TEAMS_LESSONS) if "Lesson" in json.dumps(c.body)]
         )
-        assert [
-            c for c in api.of("chat.postMessage", channel=SLACK_LESSONS) if "Service recovery, week" in c.text
-        ]
-        assert [c for c in connector.posts(TEAMS_LESSONS) if "Service recovery, week" in json.dumps(c.body)]
+        # the digest comes with its chart: in Slack one upload that carries the message, in Teams inline
+        (slack_digest,) = await wait_for(
+            lambda: [
+                c
+                for c in api.of("files.completeUploadExternal", channel_id=SLACK_LESSONS)
+                if "Service recovery, week" in c.text
+            ]
+        )
+        assert api.uploads[slack_digest.args["files"][0]["id"]].startswith(b"\x89PNG")
+        assert not [c for c in api.of("chat.postMessage") if "Service recovery, week" in c.text]
+        (teams_digest,) = await wait_for(
+            lambda: [
+                c for c in connector.posts(TEAMS_LESSONS) if "Service recovery, week" in json.dumps(c.body)
+            ]
+        )
+        assert '"type": "Image"' in json.dumps(teams_digest.card)
         for shown in (slack_lesson.text, json.dumps(teams_lesson.body)):
             assert "courier cut-off" in shown
             for private in ("Jane", "jane@example.org", "555 0100", "ORD-123456"):

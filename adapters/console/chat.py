@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +24,7 @@ from adapters.console.answers import (
     checked_answer,
     later_hours,
 )
-from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, render, usage
+from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, shown, usage
 from adapters.edge import Outcome, UseCases
 from bot import cases, digest, dispatcher, forms, reports, staff, tasks
 from bot.commands import Actor
@@ -63,6 +65,13 @@ In a form: Enter keeps the answer in [brackets], /cancel leaves the form without
 and // starts an answer that begins with /."""
 
 PLATFORM_NAMES = {Platform.SLACK.value: "Slack", Platform.TEAMS.value: "Teams"}
+CHARTS_DIR_VARIABLE = "MEND_CHARTS_DIR"
+
+
+def charts_dir() -> Path:
+    """Return where the terminal saves charts: MEND_CHARTS_DIR, else mend-charts in the current directory."""
+    # Read here, not in Settings: only the terminal saves files, and `mend chat` passes no settings down.
+    return Path(os.environ.get(CHARTS_DIR_VARIABLE) or "mend-charts")
 
 
 class ShiftedClock:
@@ -83,18 +92,19 @@ class ConsoleNotifier:
 
     out: TextIO
     sent: list[tuple[str, Reply]] = field(default_factory=list)
+    charts: Path = field(default_factory=charts_dir)  # where a message's chart is saved
 
     def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
-        """Print a message for its recipient."""
+        """Print a message for its recipient (and save its chart, if it has one)."""
         who = f"#{recipient.channel}" if recipient.channel else recipient.name
         self.sent.append((who, reply))
-        print(f"\n── message for {who} ──\n{render(reply)}", file=self.out)
+        print(f"\n── message for {who} ──\n{shown(reply, self.charts)}", file=self.out)
         return {"console": len(self.sent)}
 
     def update(self, sent_ref: dict[str, Any], reply: Reply) -> None:
         """Print the new version of a message sent earlier."""
         who = self.sent[sent_ref["console"] - 1][0] if sent_ref.get("console") else "?"
-        print(f"\n── message for {who} updated ──\n{render(reply)}", file=self.out)
+        print(f"\n── message for {who} updated ──\n{shown(reply, self.charts)}", file=self.out)
 
 
 class ChatSession:
@@ -109,13 +119,15 @@ class ChatSession:
         *,
         read: Callable[[str], str],
         out: TextIO,
+        charts: Path | None = None,
     ) -> None:
         self.clock = ShiftedClock(clock)
         # The console sends what is due itself after every command (see `dispatch`).
         self.uses = UseCases(sessions, policy, self.clock)
         self.read = read
         self.out = out
-        self.notifier = ConsoleNotifier(out)
+        self.charts = charts if charts is not None else charts_dir()
+        self.notifier = ConsoleNotifier(out, charts=self.charts)
         self.user = user
         self.last_case: int | None = None
         self.finished = False  # /quit or the end of input came while a form was open
@@ -317,8 +329,8 @@ class ChatSession:
             )
 
     def show(self, reply: Reply) -> None:
-        """Print a reply, remembering the case it is about."""
-        self.say(render(reply))
+        """Print a reply (saving its chart, if it has one), remembering the case it is about."""
+        self.say(shown(reply, self.charts))
         if reply.case_id is not None:
             self.last_case = reply.case_id
 

@@ -1,12 +1,17 @@
-"""Neutral replies as terminal text, and buttons as the commands that press them. Pure."""
+"""Neutral replies as terminal text, and buttons as the commands that press them.
+
+Pure, but for `shown` and `save_image`: a terminal cannot show a chart, so the chart
+is saved as a PNG file and one line says where, with what it shows in words.
+"""
 
 from __future__ import annotations
 
 import re
 import textwrap
 from dataclasses import replace
+from pathlib import Path
 
-from bot.replies import ActionId, Button, Field, Reply, Tone
+from bot.replies import ActionId, Button, Field, Image, Reply, Tone
 from bot.values import Target
 from db.models import CASE_REF_OFFSET
 
@@ -124,3 +129,29 @@ def _inert_reply(reply: Reply) -> Reply:
         buttons=tuple(_inert_button(b) for b in reply.buttons),
         note=inert(reply.note),
     )
+
+
+def shown(reply: Reply, charts: Path) -> str:
+    """Return a reply as terminal text; its image, if any, is saved under `charts` and named in a line."""
+    text = render(reply)
+    if reply.image is None:
+        return text
+    try:
+        return f"{text}\n{image_line(reply.image, save_image(reply.image, charts))}"
+    except OSError as exc:  # a full disk or a read-only directory costs the chart, not the message
+        return f"{text}\n{image_line(reply.image, None, f'{charts}: {exc.strerror or exc}')}"
+
+
+def save_image(image: Image, directory: Path) -> Path:
+    """Write an image's PNG into `directory` (made if missing) and return the file's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / Path(image.name).name  # a name, never a path that leaves the directory
+    path.write_bytes(image.png)
+    return path
+
+
+def image_line(image: Image, path: Path | None, problem: str = "") -> str:
+    """Return the line that says where a reply's chart was saved (or why not), and what it shows."""
+    if path is None:
+        return inert(f"  Chart not saved ({problem}): {image.alt}")
+    return inert(f"  Chart: {path} ({image.alt})")

@@ -43,7 +43,7 @@ _METADATA_LIMIT = 255
 
 
 def _plain(text: str, limit: int = TEXT_LIMIT) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(text, limit) or " ", "emoji": True}
+    return {"type": "plain_text", "text": cut(text, limit) or " ", "emoji": True}
 
 
 def _escape(text: str, limit: int | None = None) -> str:
@@ -84,7 +84,8 @@ def _mrkdwn(body: str = "", *, heading: str = "", mark: str = "", limit: int = T
     return {"type": "mrkdwn", "text": text or " ", "verbatim": True}
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """Return plain text cut to `limit` characters, its last one an ellipsis when anything was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -123,9 +124,11 @@ def _fact_sections(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def render_reply(reply: Reply) -> list[dict[str, Any]]:
+def render_reply(reply: Reply, *, image_in_words: bool = False) -> list[dict[str, Any]]:
     """Return a reply as blocks: title, text, fields, items with their buttons, note, buttons.
 
+    The image itself travels as an uploaded file (see the notifier); with
+    `image_in_words` its alt text is shown instead, for a message sent without it.
     Past Slack's 50 blocks, the last items are left out: the note and the buttons stay.
     """
     head: list[dict[str, Any]] = [
@@ -135,6 +138,8 @@ def render_reply(reply: Reply) -> list[dict[str, Any]]:
         head.append({"type": "section", "text": _mrkdwn(reply.text)})
     head += _fact_sections(reply.fields)
     tail: list[dict[str, Any]] = []
+    if image_in_words and reply.image is not None and reply.image.alt:
+        tail.append({"type": "context", "elements": [_mrkdwn(reply.image.alt, limit=CONTEXT_LIMIT)]})
     if reply.note:
         tail.append({"type": "context", "elements": [_mrkdwn(reply.note, limit=CONTEXT_LIMIT)]})
     if reply.buttons:
@@ -186,7 +191,7 @@ def _element(spec: Input, value: str | None) -> dict[str, Any]:
         element["placeholder"] = _plain(spec.placeholder, PLACEHOLDER_LIMIT)
     if value:
         # Slack refuses the whole view when a prefill is longer than its input takes.
-        element["initial_value"] = _cut(value, limit)
+        element["initial_value"] = cut(value, limit)
     return element
 
 

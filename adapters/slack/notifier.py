@@ -1,12 +1,18 @@
 """The Notifier port for Slack: direct messages, purpose channels and in-place updates over the Web API.
 
 Synchronous (slack_sdk's WebClient): the dispatcher calls it from a worker thread.
+A reply with an image (the weekly digest's chart) is sent as one file share that
+carries the message's blocks (files upload v2: `files.getUploadURLExternal`, a POST
+of the bytes, `files.completeUploadExternal`), so the picture and the words arrive
+together; every other reply is a `chat.postMessage`.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -17,8 +23,10 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from adapters.slack import blocks
 from bot.ports import Recipient, SendError
-from bot.replies import Reply
+from bot.replies import Image, Reply
 from db.models import Platform
+
+log = logging.getLogger(__name__)
 
 # Errors that will not go away by sending again.
 _PERMANENT = {
@@ -34,7 +42,13 @@ _PERMANENT = {
     "token_revoked",
     "missing_scope",
     "invalid_blocks",
+    "invalid_arguments",  # such as a channel name where files.completeUploadExternal wants an id
 }
+# Slack's limits for an uploaded file's alt text (files.getUploadURLExternal) and, to be safe, its title.
+ALT_TEXT_LIMIT = 1000
+FILE_TITLE_LIMIT = 250
+# A user id: files.completeUploadExternal shares with one only through `channels`, never `channel_id`.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
 def web_client(token: str | None, base_url: str | None, *, retries: int = 1) -> WebClient:
@@ -55,9 +69,15 @@ def web_client(token: str | None, base_url: str | None, *, retries: int = 1) -> 
     return client
 
 
-def sent_ref(channel: str, ts: str, team_id: str | None = None) -> dict[str, Any]:
-    """Return where a Slack message lives, as the outbox stores it."""
-    ref: dict[str, Any] = {"platform": Platform.SLACK.value, "channel": channel, "ts": ts}
+def sent_ref(
+    channel: str, ts: str | None, team_id: str | None = None, *, file_id: str | None = None
+) -> dict[str, Any]:
+    """Return where a Slack message (or a file share, which may come back without its ts) lives."""
+    ref: dict[str, Any] = {"platform": Platform.SLACK.value, "channel": channel}
+    if ts:
+        ref["ts"] = ts
+    if file_id:
+        ref["file_id"] = file_id
     if team_id:
         ref["team_id"] = team_id
     return ref
@@ -114,9 +134,15 @@ class SlackNotifier:
     def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
         """Post `reply` to the person's DM or to the purpose channel(s); return its sent reference."""
         channel = self._channel_for(recipient)
-        post = functools.partial(
-            self._post, channel=channel, text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply)
-        )
+        if reply.image is None:
+            post = functools.partial(
+                self._post,
+                channel=channel,
+                text=blocks.fallback_text(reply),
+                blocks=blocks.render_reply(reply),
+            )
+        else:
+            post = functools.partial(self._post_with_image, channel=channel, reply=reply, image=reply.image)
         if self.workspaces is None:
             return post(self.client, None)
         if recipient.channel is not None:
@@ -127,8 +153,12 @@ class SlackNotifier:
 
     def update(self, sent_ref: dict[str, Any], reply: Reply) -> None:
         """Replace a message Mend posted in Slack earlier (in each workspace it went to)."""
-        if sent_ref.get("platform") != Platform.SLACK.value or not sent_ref.get("ts"):
+        if sent_ref.get("platform") != Platform.SLACK.value:
             raise SendError("not a Slack message", permanent=True)
+        if not sent_ref.get("ts"):
+            raise SendError(
+                "Slack gave no message ts for this file share: it cannot be updated", permanent=True
+            )
         for where in [sent_ref, *sent_ref.get("copies", [])]:
             client = self.client
             if self.workspaces is not None:
@@ -144,6 +174,38 @@ class SlackNotifier:
     def _post(self, client: WebClient, team: str | None, **message: Any) -> dict[str, Any]:
         response = self._call(client.chat_postMessage, unfurl_links=False, **message)
         return sent_ref(str(response["channel"]), str(response["ts"]), team)
+
+    def _post_with_image(
+        self, client: WebClient, team: str | None, *, channel: str, reply: Reply, image: Image
+    ) -> dict[str, Any]:
+        where: dict[str, Any] = (
+            {"channels": [channel]} if _USER_ID.fullmatch(channel) else {"channel": channel}
+        )
+        try:
+            response = self._call(
+                client.files_upload_v2,
+                content=image.png,
+                filename=image.name,
+                title=blocks.cut(image.alt or image.name, FILE_TITLE_LIMIT),
+                alt_txt=blocks.cut(image.alt, ALT_TEXT_LIMIT) or None,
+                blocks=json.dumps(blocks.render_reply(reply)),
+                **where,
+            )
+        except SendError as exc:
+            if not exc.permanent:
+                raise  # the outbox sends the whole message again later
+            # An install from before charts lacks files:write, and a channel named rather than
+            # given by id takes messages but no files: the message still goes, the chart in words.
+            log.warning("Slack took no chart for %s, sending the message without it: %s", channel, exc)
+            return self._post(
+                client,
+                team,
+                channel=channel,
+                text=blocks.fallback_text(reply),
+                blocks=blocks.render_reply(reply, image_in_words=True),
+            )
+        file = response.get("file") or {}
+        return sent_ref(channel, _share_ts(file), team, file_id=str(file.get("id") or "") or None)
 
     def _post_everywhere(self, post: Callable[..., dict[str, Any]], purpose: str) -> dict[str, Any]:
         assert self.workspaces is not None
@@ -210,3 +272,13 @@ class SlackNotifier:
             ) from exc
         except Exception as exc:
             raise SendError(f"sending to Slack failed: {exc!r}") from exc
+
+
+def _share_ts(file: dict[str, Any]) -> str | None:
+    """Return the ts of the message that shared a file, when Slack already tells it (it may not yet)."""
+    for shares in (file.get("shares") or {}).values():
+        for messages in (shares or {}).values():
+            for message in messages or []:
+                if message.get("ts"):
+                    return str(message["ts"])
+    return None

@@ -10,16 +10,22 @@ fits in CARD_BYTES: an input shows at most its field's maximum, a choice only on
 its choices, and when the card is still too big its longest texts are cut, with an
 ellipsis, until it fits. The rest of a message (who, where) is bounded by
 `boundary.MAX_REFERENCE_BYTES`.
+
+A reply's image (the digest's chart) is an Image element with the PNG inline as a
+data URI, after the text and facts. It counts against the same budget: when the
+whole card would not fit with it, the image is left out and a line says so, with
+what it shows in words; texts are never cut to make room for a picture.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adapters.teams.translate import submit_data
-from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Tone
+from bot.replies import Button, Field, Form, Image, Input, InputKind, Reply, Style, Tone
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"
@@ -30,16 +36,22 @@ CARD_BYTES = 22_000
 VALUE_LIMIT = 1_000  # what an input without a maximum of its own shows at most
 ELLIPSIS = "…"
 _SHORTEST = 40  # bytes a text keeps however full the card is
+ALT_TEXT_LIMIT = 1_000  # an image's altText, in characters
+CHART_LEFT_OUT = "The chart was left out: it is too large for a Teams message. It shows: {alt}"
 
 _TONE = {Tone.INFO: "default", Tone.SUCCESS: "good", Tone.WARNING: "warning", Tone.ERROR: "attention"}
 _BUTTON = {Style.DEFAULT: "default", Style.PRIMARY: "positive", Style.DANGER: "destructive"}
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return fit(_unfitted(body, actions))
+
+
+def _unfitted(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None) -> dict[str, Any]:
     card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     if actions:
         card["actions"] = actions
-    return fit(card)
+    return card
 
 
 def size(node: Any) -> int:
@@ -181,8 +193,18 @@ def _action(button: Button) -> dict[str, Any]:
     return action
 
 
+def image(picture: Image) -> dict[str, Any]:
+    """Return an image as an Adaptive Card Image element: the PNG inline as a data URI, with its alt text."""
+    return {
+        "type": "Image",
+        "url": "data:image/png;base64," + base64.b64encode(picture.png).decode("ascii"),
+        "altText": cut(picture.alt, ALT_TEXT_LIMIT),
+        "size": "Stretch",
+    }
+
+
 def render_reply(reply: Reply) -> dict[str, Any]:
-    """Return a reply as an Adaptive Card: title, text, facts, items with their buttons, buttons."""
+    """Return a reply as an Adaptive Card: title, text, facts, image, items with their buttons, buttons."""
     header: list[dict[str, Any]] = [
         _text(reply.title, weight="Bolder", size="Medium", color=_TONE[reply.tone])
     ]
@@ -190,6 +212,7 @@ def render_reply(reply: Reply) -> dict[str, Any]:
     if reply.text:
         body.append(_text(reply.text))
     body += _facts(reply.fields)
+    image_at = len(body)
     for item in reply.items:
         items: list[dict[str, Any]] = [_text(item.title, weight="Bolder")]
         if item.detail:
@@ -199,7 +222,14 @@ def render_reply(reply: Reply) -> dict[str, Any]:
         body.append({"type": "Container", "separator": True, "items": items})
     if reply.note:
         body.append(_text(reply.note, isSubtle=True, size="Small"))
-    return _card(body, [_action(b) for b in reply.buttons])
+    actions = [_action(b) for b in reply.buttons]
+    if reply.image is not None:
+        whole = _unfitted([*body[:image_at], image(reply.image), *body[image_at:]], actions)
+        if size(whole) <= CARD_BYTES:
+            return whole
+        left_out = CHART_LEFT_OUT.format(alt=cut(reply.image.alt, ALT_TEXT_LIMIT))
+        body.insert(image_at, _text(left_out, isSubtle=True, size="Small"))
+    return _card(body, actions)
 
 
 def _input(spec: Input, value: str | None) -> dict[str, Any]:

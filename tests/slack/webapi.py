@@ -1,4 +1,9 @@
-"""A local stand-in for Slack's Web API: answers like Slack and records every call."""
+"""A local stand-in for Slack's Web API: answers like Slack and records every call.
+
+Files go as Slack's upload v2 flow has them: `files.getUploadURLExternal` gives an
+upload URL (here, on this stand-in), the bytes are POSTed there (kept in `uploads`,
+recorded as an `upload` call), and `files.completeUploadExternal` shares them.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +71,9 @@ class SlackWebApi:
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._files = itertools.count(1)
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes POSTed to its upload URL
+        self.share_ts = False  # answer files.completeUploadExternal with the share's ts, as Slack may
         self._runner: web.AppRunner | None = None
         self.port = 0
         # Socket Mode: envelopes to push to a connected app, and what it sent back.
@@ -94,7 +102,7 @@ class SlackWebApi:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -140,7 +148,31 @@ class SlackWebApi:
             return {"url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "conversations.open":
             return {"channel": {"id": "D" + str(args.get("users", "X"))[1:]}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._files):08d}"
+            self.uploads[file_id] = b""
+            return {"upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return {"files": [self._shared(f, args) for f in args.get("files") or []]}
         return {}
+
+    def _shared(self, file: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        """Return a file as files.completeUploadExternal describes it once shared."""
+        shared: dict[str, Any] = {"id": file["id"], "title": file.get("title", "")}
+        channel = args.get("channel_id") or args.get("channels")
+        if self.share_ts and channel:
+            shared["shares"] = {"public": {channel: [{"ts": f"1763900000.{next(self._ts):06d}"}]}}
+        return shared
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Take a file's bytes at the URL files.getUploadURLExternal gave, as files.slack.com does."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.uploads:
+            return web.Response(status=404, text="unknown upload")
+        data = await request.read()
+        self.uploads[file_id] = data
+        self.calls.append(Call("upload", {"file_id": file_id, "length": len(data)}))
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await self._args(request)))
@@ -170,6 +202,7 @@ class SlackWebApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._method)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
