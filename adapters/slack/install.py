@@ -26,7 +26,7 @@ STATES_TABLE = "slack_oauth_states"
 STATE_EXPIRATION_SECONDS = 600
 
 # Bot scopes Mend uses; docs/slack.md gives the reason for each, manifest.yml asks for them.
-BOT_SCOPES = ["commands", "chat:write", "users:read", "users:read.email"]
+BOT_SCOPES = ["commands", "chat:write", "files:write", "users:read", "users:read.email"]
 
 
 def slack_metadata() -> MetaData:
