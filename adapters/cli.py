@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from adapters import reports_cli
 from adapters.settings import Settings
 
 if TYPE_CHECKING:
@@ -345,6 +346,9 @@ def teams_package(
     except PackageError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"{path}: upload it in Teams (Apps > Manage your apps > Upload an app).")
+
+
+reports_cli.register(app)  # mend report, mend export
 
 
 def main() -> None:
