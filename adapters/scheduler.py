@@ -4,7 +4,8 @@ An AsyncIOScheduler (in-memory job store, nothing in it matters) runs, in the
 server's event loop: the dispatcher every few seconds, approval escalations and
 open-case reminders every minute, and the weekly digest on Monday morning (also
 looked for at start and on every escalation tick, so a process that was not
-running at 08:00 on Monday still queues that week's digest). Each
+running at 08:00 on Monday still queues that week's digest), and each manager's weekly
+review (bot/review.py; looked for hourly, run once a week). Each
 job runs its database work in a worker thread, so the event loop never blocks.
 Several replicas may run this at once on one PostgreSQL: claims are leases and
 every job that adds deliveries is idempotent (dedupe keys and row locks).
@@ -18,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.sender import Sender
-from bot import digest, escalations
+from bot import digest, escalations, practice, review
 from bot.dispatcher import DispatchReport
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,30 @@ class SchedulerHandle:
         await self._in_thread(work)
         s.request()
 
+    async def weekly_review(self) -> None:
+        """Queue each manager's review of their team's week once Monday 08:00 has passed (once per week)."""
+        s = self.sender
+
+        def work() -> None:
+            with s.sessions() as session:
+                review.enqueue_weekly_review(session, s.policy, s.clock.now())
+                session.commit()
+
+        await self._in_thread(work)
+        s.request()
+
+    async def weekly_practice(self) -> None:
+        """Queue the lessons channel's practice case of the week from Monday 09:00, when the policy asks."""
+        s = self.sender
+
+        def work() -> None:
+            with s.sessions() as session:
+                practice.enqueue_weekly_practice(session, s.policy, s.clock.now())
+                session.commit()
+
+        await self._in_thread(work)
+        s.request()
+
     async def _in_thread(self, call: Callable[[], Any]) -> Any:
         try:
             return await asyncio.to_thread(call)
@@ -113,5 +139,19 @@ def start_scheduler(
         next_run_time=now,  # a start after Monday 08:00 catches up on this week's digest
         **common,
     )
+    # Looked for on the hour in the digest's time zone (one indexed read when already done),
+    # so Monday 08:00 there runs it, and a failed run is tried again within the hour.
+    scheduler.add_job(
+        handle.weekly_review,
+        "cron",
+        minute=0,
+        timezone=ZoneInfo(sender.policy.digest_timezone),
+        id="review",
+        next_run_time=now,  # a start later in the week runs that week's review, once
+        **common,
+    )
+    scheduler.add_job(
+        handle.weekly_practice, "interval", hours=1, id="practice", next_run_time=now, **common
+    )  # hourly, so Monday 09:00 in the channel's time zone is seen whatever it is in UTC
     scheduler.start()
     return handle

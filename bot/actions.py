@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from bot import approvals, cases, fields, forms, lessons, messages, offers
+from bot.applause import APPLAUSE_ROUTES
 from bot.commands import (
     Actor,
     CancelCase,
@@ -26,8 +27,10 @@ from bot.commands import (
 from bot.errors import InvalidInput, MendError
 from bot.follow_ups import FollowUpAnswer, answer_follow_up
 from bot.ports import Clock
+from bot.practice import PRACTICE_ROUTES
 from bot.presses import Deps, Press, Route, given
 from bot.replies import ActionId, Form, Reply
+from bot.review import REVIEW_ROUTES
 from bot.tasks import TASK_ROUTES
 from bot.values import Target
 from policies.schema import Policy
@@ -37,6 +40,7 @@ _CASE_INPUTS = (
     "category",
     "severity",
     "description",
+    "asked_for",
     "customer_ref",
     "customer_email",
     "customer_phone",
@@ -179,4 +183,7 @@ ROUTES: dict[ActionId, Route] = {
     ActionId.FOLLOW_UP_UNHAPPY: _answer_follow_up(FollowUpAnswer.UNHAPPY),
     ActionId.FOLLOW_UP_UNREACHABLE: _answer_follow_up(FollowUpAnswer.UNREACHABLE),
     **TASK_ROUTES,
+    **REVIEW_ROUTES,
+    **PRACTICE_ROUTES,
+    **APPLAUSE_ROUTES,
 }

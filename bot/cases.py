@@ -151,6 +151,7 @@ def _validate(cmd: OpenCase, policy: Policy) -> dict:
     if phone and len(re.sub(r"\D", "", phone)) < 7:
         raise InvalidInput(fields.CUSTOMER_PHONE.name, messages.bad_phone(phone))
     ref = _optional_text(fields.CUSTOMER_REF, cmd.customer_ref)
+    asked_for = _optional_text(fields.ASKED_FOR, cmd.asked_for)
     order_value = None
     if (cmd.order_value or "").strip():
         try:
@@ -164,6 +165,7 @@ def _validate(cmd: OpenCase, policy: Policy) -> dict:
         "category": category,
         "severity": severity.value,
         "description": description,
+        "asked_for": asked_for,
         "tier": tier,
         "customer_email": email,
         "customer_phone": phone,

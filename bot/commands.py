@@ -35,6 +35,7 @@ class OpenCase:
     order_value: str | None = None
     tier: str | None = None
     request_key: str | None = None
+    asked_for: str | None = None  # what the customer asked for, in their words, if they said
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ class Kind(StrEnum):
     TASK_ASSIGNED = "task_assigned"  # to the task's owner
     TASK_REMINDER = "task_reminder"  # to the owner, when the task is due
     TASK_DONE = "task_done"  # to the lessons channel: what was changed
+    REVIEW = "review"  # to a manager, weekly: their team's decisions that stood out
+    PRACTICE = "practice"  # a practice case: weekly to the lessons channel, or to one person
 
 
 class Channel(StrEnum):

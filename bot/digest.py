@@ -10,14 +10,15 @@ is sent, from the cases as they stand (see docs/reports.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import deliveries, measures, messages, reports
+from bot import applause, deliveries, measures, messages, reports
+from bot.applause import Recognised
 from bot.charts import WeeklyCases
 from bot.deliveries import Channel, Kind
 from bot.lessons import redact_reply, redactor_for
@@ -85,6 +86,10 @@ class Digest:
     budgets: int  # what everyone in the staff directory may give on their own this month
     lessons: list[Lesson]
     chart: WeeklyCases
+    # Lessons of cases resolved in the four weeks to its end, by applause (figure: how many applauded).
+    most_applauded: list[Recognised] = field(default_factory=list)
+    # Cases confirmed fixed this week, by how soon after opening (figure: seconds).
+    fixed_fastest: list[Recognised] = field(default_factory=list)
 
 
 def weekly_figures(session: Session, policy: Policy, since: datetime, until: datetime) -> Digest:
@@ -106,6 +111,10 @@ def weekly_figures(session: Session, policy: Policy, since: datetime, until: dat
         budgets=_budgets(session, policy),
         lessons=_lessons(session, since, until),
         chart=chart,
+        most_applauded=applause.list_most_applauded(
+            session, Period(until - timedelta(days=7 * COMPARED_WEEKS), until), limit=TOP
+        ),
+        fixed_fastest=applause.list_fixed_fastest(session, Period(since, until), limit=TOP),
     )
 
 

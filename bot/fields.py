@@ -34,6 +34,13 @@ SEVERITY = FieldSpec("severity", "How bad", kind=InputKind.CHOICE)
 DESCRIPTION = FieldSpec(
     "description", "What happened", 3000, InputKind.LONG_TEXT, placeholder="In a sentence or two"
 )
+ASKED_FOR = FieldSpec(
+    "asked_for",
+    "What did the customer ask for?",
+    500,
+    required=False,
+    hint="In their words, if they said: a refund, a call back",
+)
 CUSTOMER_REF = FieldSpec(
     "customer_ref",
     "Customer or order reference",
@@ -92,6 +99,7 @@ BY_NAME: Mapping[str, FieldSpec] = MappingProxyType(
             CATEGORY,
             SEVERITY,
             DESCRIPTION,
+            ASKED_FOR,
             CUSTOMER_REF,
             CUSTOMER_EMAIL,
             CUSTOMER_PHONE,

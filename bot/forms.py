@@ -124,6 +124,7 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
                 ),
             ),
             _input(fields.DESCRIPTION, initial=values.get("description")),
+            _input(fields.ASKED_FOR, initial=values.get("asked_for")),
             _input(fields.CUSTOMER_REF, initial=values.get("customer_ref")),
             _input(fields.CUSTOMER_EMAIL),
             _input(fields.CUSTOMER_PHONE),
@@ -201,13 +202,18 @@ def resolve_form(case: Case, policy: Policy) -> Form:
 
 
 def lesson_form(
-    case: Case, texts: dict[str, str], compensation: str, policy: Policy, *, removed_more: bool = False
+    case: Case,
+    texts: dict[str, str],
+    compensation: str,
+    policy: Policy,
+    *,
+    removed_more: bool = False,
+    asked_for: str = "",
 ) -> Form:
     """Return the lesson exactly as the team will read it, to post as it is or after an edit."""
     category = policy.categories[case.category].label if case.category in policy.categories else case.category
     facts = [Field("Case", f"{case.ref} · {category} · {case.severity}")]
-    if compensation:
-        facts.append(Field("Compensation", compensation))
+    facts += messages.asked_and_given(asked_for, compensation)
     return Form(
         title="Check the lesson",
         action=ActionId.POST_LESSON,

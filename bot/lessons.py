@@ -81,7 +81,9 @@ def preview_lesson(cmd: ResolveCase, *, session: Session, policy: Policy, clock:
     redactor, customer = redactor_for(policy), customer_data(case, policy)
     texts = {"what_happened": case.description, **notes}
     shown = {name: redactor.redact(text, customer).text for name, text in texts.items()}
-    form = forms.lesson_form(case, shown, _compensation(session, case, policy), policy)
+    form = forms.lesson_form(
+        case, shown, _compensation(session, case, policy), policy, asked_for=_asked_for(case, policy)
+    )
     session.commit()
     return form
 
@@ -100,7 +102,8 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     compensation = _compensation(session, case, policy)
     if cleaned != texts:
         session.commit()  # nothing changed; ends the transaction that locked the case
-        return forms.lesson_form(case, cleaned, compensation, policy, removed_more=True)
+        asked_for = _asked_for(case, policy)
+        return forms.lesson_form(case, cleaned, compensation, policy, removed_more=True, asked_for=asked_for)
     case.status = CaseStatus.RESOLVED
     case.resolved_at = case.updated_at = now
     record(
@@ -113,6 +116,7 @@ def post_lesson(cmd: PostLesson, *, session: Session, policy: Policy, clock: Clo
     )
     lesson = {"ref": case.ref, "category": case.category, "severity": case.severity, **cleaned}
     lesson["compensation"] = compensation
+    lesson["asked_for"] = _asked_for(case, policy)
     deliveries.broadcast_lesson(session, case, lesson, policy=policy, now=now)
     tasks.on_resolved(session, case, policy=policy, now=now)
     asks_at = deliveries.schedule_follow_up(session, case, policy=policy, now=now, attempt=1)
@@ -167,6 +171,13 @@ def _compensation(session: Session, case: Case, policy: Policy) -> str:
         return ""
     summary = messages.offers_summary(given, policy)
     return redactor_for(policy).redact(summary, customer_data(case, policy)).text
+
+
+def _asked_for(case: Case, policy: Policy) -> str:
+    """Return what the customer asked for, as the team reads it: redacted with the case's customer data."""
+    if not case.asked_for:
+        return ""
+    return redactor_for(policy).redact(case.asked_for, customer_data(case, policy)).text
 
 
 def redact_reply(reply: Reply, redactor: Redactor) -> Reply:

@@ -15,13 +15,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import messages
+from bot import applause, messages
 from bot.approvals import request_card
 from bot.deliveries import Channel, Kind
 from bot.digest import digest_reply
 from bot.lessons import redact_reply, redactor_for
+from bot.practice import practice_notice
 from bot.quiet_hours import location_of
 from bot.reports import report_reply
+from bot.review import review_card
 from bot.staff import get_headroom
 from bot.tasks import task_card
 from db import queries
@@ -86,7 +88,7 @@ class EscalatedPayload:
 
 @dataclass(frozen=True)
 class CardUpdatePayload:
-    """card_update: the approval_request delivery whose sent card is updated."""
+    """card_update: the approval_request (or lesson) delivery whose sent card is updated."""
 
     target_id: int
 
@@ -175,8 +177,10 @@ def _approval_request(session: Session, delivery: Delivery, policy: Policy) -> m
 
 
 def _card_update(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
-    """The approval card as it stands now, to replace a sent one; None if that card is gone."""
+    """The approval card (or lesson) as it stands now, to replace a sent one; None if that card is gone."""
     target = session.get(Delivery, CardUpdatePayload.of(delivery).target_id)
+    if target is not None and target.kind == Kind.LESSON:
+        return applause.lesson_card(session, LessonPayload.of(target).lesson, target.case_id, policy)
     if target is None or target.kind != Kind.APPROVAL_REQUEST:
         return None
     viewer = _staff(session, target.recipient_id)
@@ -199,7 +203,7 @@ def _approval_decided(session: Session, delivery: Delivery, policy: Policy) -> m
 
 def _lesson(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
     """The anonymised lesson for the lessons channel; never None."""
-    return messages.lesson(LessonPayload.of(delivery).lesson, policy)
+    return applause.lesson_card(session, LessonPayload.of(delivery).lesson, delivery.case_id, policy)
 
 
 def _digest(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
@@ -249,6 +253,12 @@ def _task_done(session: Session, delivery: Delivery, policy: Policy) -> messages
         return None
     cases = [c for c in (queries.get_case(session, i) for i in task.case_ids) if c is not None]
     return messages.task_done_announcement(task, cases, _staff(session, task.owner_id), policy)
+
+
+def _review(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """A manager's review of their team's week (decisions that stood out); None if they or it are gone."""
+    manager, week = _staff(session, delivery.recipient_id), delivery.payload.get("week")
+    return review_card(session, manager.id, str(week), manager, policy) if manager and week else None
 
 
 def _follow_up(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
@@ -316,6 +326,11 @@ def _customer_unhappy(session: Session, delivery: Delivery, policy: Policy) -> m
     return messages.customer_unhappy(case, employee.name if employee else "", policy)
 
 
+def _practice(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """A practice case: the week's to the lessons channel, or one to a person; None once reopened."""
+    return practice_notice(session, delivery, policy)
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.APPROVAL_REQUEST: _approval_request,
     Kind.APPROVAL_DECIDED: _approval_decided,
@@ -331,6 +346,8 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.TASK_ASSIGNED: _task_assigned,
     Kind.TASK_REMINDER: _task_reminder,
     Kind.TASK_DONE: _task_done,
+    Kind.REVIEW: _review,
+    Kind.PRACTICE: _practice,
 }
 
 

@@ -45,6 +45,16 @@ class ActionId(StrEnum):
     TASK_WONT_FIX_REASON = "mend_task_wont_fix_reason"
     TASK_DONE = "mend_task_done"  # opens the form
     TASK_DONE_CHANGE = "mend_task_done_change"
+    # After-the-fact review: a manager marks a decision that stood out.
+    REVIEW_FINE = "mend_review_fine"
+    REVIEW_TALK = "mend_review_talk"  # opens the form
+    REVIEW_TALK_NOTE = "mend_review_talk_note"
+    APPLAUD = "mend_applaud"  # on a lesson: one applause per person
+    # Practice on real cases: open a case's form, answer it, serve another, or ask for the channel's.
+    PRACTICE_OPEN = "mend_practice_open"  # opens the form for that case
+    PRACTICE_ANSWER = "mend_practice_answer"
+    PRACTICE_NEXT = "mend_practice_next"  # opens the form for another case
+    PRACTICE_TRY = "mend_practice_try"  # on the lessons channel's post: sends the case to the presser
 
 
 class Tone(StrEnum):

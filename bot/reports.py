@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from bot import deliveries, measures, messages
@@ -29,7 +29,7 @@ from bot.quiet_hours import local_midnight, monday_of
 from bot.replies import Reply
 from bot.staff import effective_role, resolve_actor
 from db import queries
-from db.models import Staff
+from db.models import Case, Offer, OfferStatus, Staff
 from policies.schema import Policy
 
 SPANS = {"week": timedelta(days=7), "month": timedelta(days=30)}
@@ -54,6 +54,36 @@ def team_of(session: Session, viewer: Staff, policy: Policy) -> set[int] | None:
 
 
 @dataclass(frozen=True)
+class AskedAndGiven:
+    """A cohort's cases, those whose customer asked for something, and of those the ones given anything."""
+
+    cases: int = 0
+    asked: int = 0
+    given: int = 0
+
+
+def asked_and_given(session: Session, period: Period, *, scope: set[int] | None = None) -> AskedAndGiven:
+    """Count the cases opened in `period` (by `scope`), those where the customer asked for something,
+    and of those the ones given compensation (granted or approved).
+
+    Here rather than in bot/measures.py, which is at its size limit.
+    """
+    given = exists().where(
+        Offer.case_id == Case.id, Offer.status.in_((OfferStatus.GRANTED.value, OfferStatus.APPROVED.value))
+    )
+    asked = Case.asked_for.is_not(None)
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((asked, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((asked & given, 1), else_=0)), 0),
+    ).where(Case.created_at >= period.since, Case.created_at < period.until)
+    if scope is not None:
+        query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
+    cases, asked_n, given_n = session.execute(query).one()
+    return AskedAndGiven(cases=int(cases), asked=int(asked_n), given=int(given_n))
+
+
+@dataclass(frozen=True)
 class Report:
     """The measures of one period, by one dimension (or none), for one scope."""
 
@@ -63,6 +93,7 @@ class Report:
     total: Row
     repeats: Repeats
     root_causes: list[tuple[str, int]]
+    asked: AskedAndGiven = AskedAndGiven()
 
 
 def build_report(
@@ -84,6 +115,7 @@ def build_report(
         total=overall[0] if overall else Row(key=()),
         repeats=measures.repeat_customers(session, period, scope=scope),
         root_causes=measures.top_root_causes(session, period, scope=scope, limit=5),
+        asked=asked_and_given(session, period, scope=scope),
     )
 
 
@@ -164,11 +196,14 @@ def report_reply(
     session: Session, policy: Policy, viewer: Staff, since: datetime, until: datetime, span: str
 ) -> Reply:
     """Return the report a person asked for: their team's measures and the weekly chart."""
+    from bot.practice import practised  # here: bot.practice imports this module (through bot.lessons)
+
     scope = team_of(session, viewer, policy)
     period = Period(since, until)
     report = build_report(session, policy, period, by=Dimension.CATEGORY, scope=scope)
     chart, _ = weekly(session, policy, period, scope=scope)
-    return messages.team_report(report, chart, policy, span=span, whose=whose(scope))
+    practice = practised(session, period, scope=scope)
+    return messages.team_report(report, chart, policy, span=span, whose=whose(scope), practised=practice)
 
 
 def whose(scope: set[int] | None) -> str:

@@ -59,6 +59,14 @@ SUBJECTS: dict[ActionId, Subject] = {
     ActionId.TASK_WONT_FIX_REASON: Subject.TASK,
     ActionId.TASK_DONE: Subject.TASK,
     ActionId.TASK_DONE_CHANGE: Subject.TASK,
+    ActionId.REVIEW_FINE: Subject.REVIEW_ITEM,
+    ActionId.REVIEW_TALK: Subject.REVIEW_ITEM,
+    ActionId.REVIEW_TALK_NOTE: Subject.REVIEW_ITEM,
+    ActionId.APPLAUD: Subject.CASE,
+    ActionId.PRACTICE_OPEN: Subject.CASE,
+    ActionId.PRACTICE_ANSWER: Subject.CASE,
+    ActionId.PRACTICE_NEXT: Subject.NEW_CASE,
+    ActionId.PRACTICE_TRY: Subject.CASE,
 }
 
 

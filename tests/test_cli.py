@@ -52,6 +52,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
                 "",
                 "critical",
                 "",
+                "",
                 "ORD-20001",
                 "jane@example.com",
                 "",
@@ -130,7 +131,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
 
 
 def test_chat_asks_again_for_a_field_that_was_wrong(tmp_path: Path) -> None:
-    script = "/recover\nJane\n1\nmajor\nLate\n\nnot-an-email\n\nabc\n\njane@example.com\n80\n/quit\n"
+    script = "/recover\nJane\n1\nmajor\nLate\n\n\nnot-an-email\n\nabc\n\njane@example.com\n80\n/quit\n"
     result = run(["chat", "--demo"], tmp_path, stdin=script)
     assert "✗ Customer email: not-an-email is not an email address" in result.stdout
     assert "✗ Order value: 'abc' is not a number" in result.stdout

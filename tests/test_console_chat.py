@@ -20,8 +20,8 @@ from tests.conftest import STAFF_CSV
 from tests.fakes import FakeClock
 
 # The case form after the name: category 1 (late delivery), severity 3 (critical), what
-# happened, then reference, email, phone, order value and tier left empty.
-REST_OF_CASE_FORM = ["1", "3", "Parcel late again", "", "", "", "", ""]
+# happened, then what the customer asked for, reference, email, phone, order value and tier left empty.
+REST_OF_CASE_FORM = ["1", "3", "Parcel late again", "", "", "", "", "", ""]
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_name_over_its_limit_is_asked_again_before_the_next_question(chat, ses
 
 
 def test_a_wrong_choice_is_asked_again_naming_the_choices_by_number_and_label(chat, session):
-    shown = chat("/recover", "Jane", "late", "12", "1", "3", "Parcel late again", "", "", "", "", "")
+    shown = chat("/recover", "Jane", "late", "12", "1", "3", "Parcel late again", "", "", "", "", "", "")
     assert (
         "✗ What went wrong: late is not one of the choices; type its number: 1. Late or missed delivery"
         in shown
@@ -99,7 +99,7 @@ def test_a_wrong_choice_is_asked_again_naming_the_choices_by_number_and_label(ch
 
 
 def test_a_choice_may_be_typed_as_its_label(chat, session):
-    chat("/recover", "Jane", "wrong or missing item", "Critical", "Wrong size", "", "", "", "", "gold")
+    chat("/recover", "Jane", "wrong or missing item", "Critical", "Wrong size", "", "", "", "", "", "gold")
     assert [(c.category, c.severity, c.tier) for c in _cases(session)] == [
         ("wrong_or_missing_item", "critical", "gold")
     ]

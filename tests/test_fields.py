@@ -40,6 +40,7 @@ EXPECTED: dict[str, tuple[tuple[FieldSpec, ...], dict[str, str]]] = {
             fields.CATEGORY,
             fields.SEVERITY,
             fields.DESCRIPTION,
+            fields.ASKED_FOR,
             fields.CUSTOMER_REF,
             fields.CUSTOMER_EMAIL,
             fields.CUSTOMER_PHONE,

@@ -26,7 +26,7 @@ from adapters.console.answers import (
 )
 from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, shown, usage
 from adapters.edge import Outcome, UseCases
-from bot import cases, digest, dispatcher, forms, reports, staff, tasks
+from bot import cases, digest, dispatcher, forms, reports, review, staff, tasks
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
@@ -48,6 +48,7 @@ for the last case you saw):
   /request ID            show approval request ID
   /approve ID, /deny ID  decide an approval request
   /resolve [R-1042]      record what was done and the lesson
+  /applaud R-1042        applaud the lesson of a case (once)
   /reopen, /cancel [R-1042]
   /fixed, /unhappy, /unreachable [R-1042] N   answer follow-up N
   /case R-1042           show a case        /cases  my open cases and approvals
@@ -57,6 +58,10 @@ for the last case you saw):
   /digest                the lessons channel's weekly digest, for this week so far
   /tasks                 open fix-the-system tasks, mine and my team's; /task N shows one
   /accept, /handover, /wontfix, /done N   act on task N
+  /practice              practise on a colleague's resolved case: your answer, then what was done
+  /answer, /try R-1042   answer that practice case; /try sends it to you (the channel's Try it)
+  /review                decisions of my team that stood out last week
+  /fine N, /talk N       review item N looks fine, or I talked to them (with a note)
   /as NAME               act as someone else (for example your manager)
   /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) to see
                          follow-ups and reminders
@@ -201,6 +206,9 @@ class ChatSession:
             self._with_session(lambda s: reports.request_report(self.actor, span, session=s, **deps))
         elif name == "tasks":
             self._with_session(lambda s: tasks.list_tasks(self.actor, session=s, **deps))
+        elif name == "review":
+            # No scheduler runs in the terminal: the week's review is made here once it is due.
+            self._with_session(lambda s: review.show_review(self.actor, session=s, run_due=True, **deps))
         elif name == "digest":
             self._with_session(lambda s: digest.digest_so_far(s, policy, self.clock.now()))
         elif name == "later":

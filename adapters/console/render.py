@@ -39,6 +39,12 @@ COMMANDS: dict[str, tuple[ActionId, tuple[str, ...]]] = {
     "handover": (ActionId.TASK_REASSIGN, ("task",)),
     "wontfix": (ActionId.TASK_WONT_FIX, ("task",)),
     "done": (ActionId.TASK_DONE, ("task",)),
+    "practice": (ActionId.PRACTICE_NEXT, ()),
+    "answer": (ActionId.PRACTICE_OPEN, ("case",)),
+    "try": (ActionId.PRACTICE_TRY, ("case",)),
+    "fine": (ActionId.REVIEW_FINE, ("item",)),
+    "talk": (ActionId.REVIEW_TALK, ("item",)),
+    "applaud": (ActionId.APPLAUD, ("case",)),
 }
 # The part of a button's Target each word of a command gives.
 TARGET_FIELDS = {
@@ -47,11 +53,12 @@ TARGET_FIELDS = {
     "request": "request_id",
     "attempt": "attempt",
     "task": "task_id",
+    "item": "item_id",
 }
 _BY_ACTION = {action: name for name, (action, _) in COMMANDS.items()}
 _BY_ACTION[ActionId.REQUEST_APPROVAL] = "give"
 # How /help shows each word a command takes; the case may be left out for the last one seen.
-_WORD_USAGE = {"case": "[R-1042]", "option": "N", "request": "ID", "attempt": "N", "task": "N"}
+_WORD_USAGE = {"case": "[R-1042]", "option": "N", "request": "ID", "attempt": "N", "task": "N", "item": "N"}
 
 
 def usage(name: str) -> str:
@@ -68,9 +75,9 @@ def command_for(button: Button) -> str:
     name = _BY_ACTION[button.action]
     target = Target.decode(button.action, button.value)
     args = [getattr(target, TARGET_FIELDS[word]) for word in COMMANDS[name][1]]
-    if COMMANDS[name][1][0] == "case":
+    if COMMANDS[name][1][:1] == ("case",):
         args[0] = f"R-{args[0] + CASE_REF_OFFSET}"
-    return f"/{name} {' '.join(str(arg) for arg in args)}"
+    return f"/{name} {' '.join(str(arg) for arg in args)}".rstrip()
 
 
 def inert(text: str) -> str:

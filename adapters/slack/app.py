@@ -28,7 +28,7 @@ from adapters.edge import Outcome, UseCases
 from adapters.settings import Settings
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, Workspaces, sent_ref, web_client
-from bot import cases, deliveries, forms, messages, reports, staff, tasks
+from bot import cases, deliveries, forms, messages, practice, reports, staff, tasks
 from bot.commands import Actor
 from bot.replies import Form, Reply
 from policies.schema import Policy
@@ -45,6 +45,8 @@ CHAT_USES = {
     "history": cases.customer_history,
     "report": reports.request_report,
     "tasks": tasks.list_tasks,
+    # An ephemeral answer cannot be updated later: the case comes as a message from Mend instead.
+    "practice": practice.send_practice_case,
 }
 
 

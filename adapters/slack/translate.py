@@ -25,12 +25,12 @@ class Command:
 
 def parse_recover(text: str | None) -> Command:
     """Return the sub-command of `/recover TEXT`: `help`, `history CUSTOMER`, `report [week|month]`,
-    `tasks`, or free text for a case."""
+    `tasks`, `practice`, or free text for a case."""
     text = (text or "").strip()
     first, _, rest = text.partition(" ")
     if first.lower() in ("help", "?"):
         return Command("help")
-    if first.lower() in ("history", "report", "tasks"):
+    if first.lower() in ("history", "report", "tasks", "practice"):
         return Command(first.lower(), rest.strip())
     return Command("open", text)
 

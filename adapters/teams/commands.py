@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from adapters.teams import translate
-from bot import cases, messages, reports, staff, tasks
+from bot import cases, messages, practice, reports, staff, tasks
 from bot.commands import Actor
 from bot.ports import Clock
 from bot.replies import Reply
@@ -59,5 +59,6 @@ CHAT_USES: dict[translate.Word, ChatUse] = {
     translate.Word.ME: _me,
     translate.Word.REPORT: _report,
     translate.Word.TASKS: tasks.list_tasks,
+    translate.Word.PRACTICE: practice.practice_case,
     translate.Word.UNKNOWN: _not_understood,
 }

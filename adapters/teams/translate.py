@@ -29,6 +29,7 @@ FORM_OPENERS: dict[ActionId, ActionId] = {
     ActionId.RESOLVE_CASE: ActionId.RESOLVE,
     ActionId.REOPEN_CASE: ActionId.REOPEN,
     ActionId.CANCEL_CASE: ActionId.CANCEL,
+    ActionId.PRACTICE_ANSWER: ActionId.PRACTICE_OPEN,
 }
 
 RECOVER = "recover"
@@ -49,6 +50,7 @@ class Word(StrEnum):
     ME = "me"
     REPORT = "report"
     TASKS = "tasks"
+    PRACTICE = "practice"
     UNKNOWN = "unknown"  # any other text: answered with a short help in a personal chat
 
 
@@ -62,6 +64,7 @@ _WORDS: dict[str, Word] = {
     "me": Word.ME,
     "report": Word.REPORT,
     "tasks": Word.TASKS,
+    "practice": Word.PRACTICE,
 }
 
 

@@ -76,6 +76,8 @@ def case_card(
     if pending is not None:
         waiting_on = people.get(pending.approver_id or 0, "the approver group")
         fields.append(Field("Waiting on", f"{waiting_on} since {when(pending.created_at, zone)}"))
+    if case.asked_for:  # last, right above the options it is weighed against
+        fields.append(Field("Customer asked for", case.asked_for))
     is_open = case.status == "open"
     items = tuple(
         Item(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.charts import weekly_cases_image
 from bot.messages.common import category_label, money, ref
+from bot.messages.reports import duration
 from bot.replies import Field, Item, Reply
 
 if TYPE_CHECKING:
+    from bot.applause import Recognised
     from bot.digest import Digest
     from policies.schema import Policy
 
@@ -30,6 +33,8 @@ def weekly_digest(digest: Digest, policy: Policy) -> Reply:
             f"{money(this.given, policy)} this week; {money(digest.given_this_month, policy)} this month"
             f" of {money(digest.budgets, policy)} in everyone's budgets",
         ),
+        Field("Most applauded", _recognised(digest.most_applauded, policy, lambda n: f"{n:.0f} applauded")),
+        Field("Fixed fastest", _recognised(digest.fixed_fastest, policy, lambda s: f"in {duration(s)}")),
     ]
     return Reply(
         title=title,
@@ -79,6 +84,13 @@ def _recovery(digest: Digest) -> str:
         trend = "up from" if rate > before else "down from" if rate < before else "as in"
         line += f", {trend} {before:.0%} over the four weeks before"
     return line + "."
+
+
+def _recognised(cases: list[Recognised], policy: Policy, figure: Callable[[float], str]) -> str:
+    """Return recoveries the team should hear of: each case, its kind and its figure."""
+    return "; ".join(
+        f"{ref(c.case_id)} · {category_label(c.category, policy)} ({figure(c.figure)})" for c in cases
+    )
 
 
 def _counted(pairs: list[tuple[str, int]]) -> str:

@@ -27,6 +27,7 @@ def recover_help(command: str = "/recover", *, chat: bool = False, brief: bool =
             ),
             Field(f"{command} report [week|month]", "Your team's figures and chart, sent to you by Mend."),
             Field(f"{command} tasks", "Open fix-the-system tasks: yours and your team's."),
+            Field(f"{command} practice", "A colleague's resolved case to practise on, sent to you by Mend."),
             Field(f"{command} help", "This help."),
         ),
         note="Your open cases, approvals waiting on you and your authority are on Mend's Home tab.",
@@ -37,7 +38,10 @@ def _chat_help_brief(command: str) -> Reply:
     return Reply(
         title="Mend did not understand that",
         fields=(
-            Field("Type one of", f"{command}, history CUSTOMER, cases, approvals, me, report, tasks, help"),
+            Field(
+                "Type one of",
+                f"{command}, history CUSTOMER, cases, approvals, me, report, tasks, practice, help",
+            ),
         ),
     )
 
@@ -53,6 +57,7 @@ def _chat_help(command: str) -> Reply:
             Field("me", "Your role, your manager and your authority."),
             Field("report [week|month]", "Your team's figures and chart for the past 7 or 30 days."),
             Field("tasks", "Open fix-the-system tasks: yours and your team's."),
+            Field("practice", "A colleague's resolved case to practise on, without the customer's details."),
             Field("help", "This help."),
         ),
         note=f"In a channel, mention Mend and type {command}; the rest works in your chat with Mend.",

@@ -34,22 +34,45 @@ def lesson_check_intro(removed_more: bool) -> str:
     )
 
 
-def lesson(lesson: dict[str, str], policy: Policy) -> Reply:
-    """Return the anonymised lesson the team channel reads."""
+def asked_and_given(asked_for: str, compensation: str) -> list[Field]:
+    """Return what the customer asked for beside the compensation given, as a lesson shows them."""
+    fields = [Field("Asked for", asked_for)] if asked_for else []
+    if compensation or asked_for:
+        fields.append(Field("Compensation", compensation or "None given"))
+    return fields
+
+
+def lesson(
+    lesson: dict[str, str], policy: Policy, *, case_id: int | None = None, applauded: int = 0
+) -> Reply:
+    """Return the anonymised lesson the team channel reads, with its Applaud button when it names its case."""
     category = category_label(lesson["category"], policy)
     fields = [
         Field("What happened", lesson["what_happened"]),
         Field("What we did", lesson["outcome"]),
         Field("Root cause", lesson["root_cause"]),
+        *asked_and_given(lesson.get("asked_for", ""), lesson.get("compensation", "")),
     ]
-    if lesson.get("compensation"):
-        fields.append(Field("Compensation", lesson["compensation"]))
+    note = "Personal details removed; checked by the person who resolved the case."
     return Reply(
         title=f"Lesson from {lesson['ref']} · {category} · {lesson['severity']}",
         text=lesson["lesson"],
         fields=tuple(fields),
-        note="Personal details removed; checked by the person who resolved the case.",
+        note=f"{applause_count(applauded)} · {note}" if applauded else note,
+        buttons=(Button("👏 Applaud", ActionId.APPLAUD, Target(case_id=case_id).encode()),)
+        if case_id is not None
+        else (),
     )
+
+
+def applause_count(applauded: int) -> str:
+    """Say how many people applauded a lesson."""
+    return f"👏 {applauded} applauded"
+
+
+def no_lesson_to_applaud(ref: str) -> str:
+    """Say a case has no lesson posted that could be applauded."""
+    return f"{ref} has no lesson posted to applaud."
 
 
 def case_resolved(case: Case, asks_at: datetime | None, zone: str) -> Reply:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.charts import WeeklyCases, weekly_cases_image
 from bot.messages.common import money
+from bot.messages.practice import practised_line
 from bot.replies import Field, Reply, Tone
 
 if TYPE_CHECKING:
@@ -33,8 +34,16 @@ def report_on_its_way(span: str, *, whose: str) -> Reply:
     )
 
 
-def team_report(report: Report, chart: WeeklyCases, policy: Policy, *, span: str, whose: str) -> Reply:
-    """Return a team's measures for the period, with the weekly chart."""
+def team_report(
+    report: Report,
+    chart: WeeklyCases,
+    policy: Policy,
+    *,
+    span: str,
+    whose: str,
+    practised: tuple[int, int] | None = None,
+) -> Reply:
+    """Return a team's measures for the period, with the weekly chart (and practice cases answered)."""
     total = report.total
     zone = ZoneInfo(policy.digest_timezone)
     until = report.period.until.astimezone(zone)
@@ -48,7 +57,9 @@ def team_report(report: Report, chart: WeeklyCases, policy: Policy, *, span: str
         Field("Compensation", compensation_line(total, policy)),
         Field("Approvals", approvals_line(total)),
         Field("Repeat customers", repeats_line(report)),
+        Field("What customers asked for", asked_line(report)),
         Field("Top root causes", " · ".join(f"{cause} ({n})" for cause, n in report.root_causes)),
+        Field("Practice", practised_line(*practised) if practised is not None else ""),
     ]
     if report.rows:
         fields.append(Field("By kind", " · ".join(f"{label} ({row.opened})" for label, row in report.rows)))
@@ -106,6 +117,18 @@ def repeats_line(report: Report) -> str:
     return (
         f"{r.repeats} of {r.first_cases} came back within 90 days: {_percent(r.repeat_rate_after_fixed)}"
         f" after a case confirmed fixed, {_percent(r.repeat_rate_after_not_fixed)} after one not"
+    )
+
+
+def asked_line(report: Report) -> str:
+    """Return how often customers asked for something, and how often those were given compensation."""
+    a = report.asked
+    if not a.asked:
+        return ""
+    cases = "case" if a.cases == 1 else "cases"
+    were = "was" if a.given == 1 else "were"
+    return (
+        f"Asked for something in {a.asked} of {a.cases} {cases}; {a.given} of those {were} given compensation"
     )
 
 

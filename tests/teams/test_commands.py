@@ -69,7 +69,7 @@ def test_other_text_in_a_personal_chat_gets_a_short_help_not_silence(runtime):
             assert await alice.say("hello there") == 202
             shown = read(connector, alice)
             assert "Mend did not understand that" in shown
-            assert "history CUSTOMER, cases, approvals, me, report, tasks, help" in shown
+            assert "history CUSTOMER, cases, approvals, me, report, tasks, practice, help" in shown
 
     asyncio.run(scenario())
 
