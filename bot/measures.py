@@ -6,41 +6,29 @@ people (a manager's team), and broken down by any of the `Dimension`s. Whatever
 happened to those cases afterwards counts, up to the moment the query runs. The
 exact definitions are in docs/reports.md; each has a test.
 
-One query per question, on SQLite and PostgreSQL alike: the per-case facts are
-gathered with a join per table, then grouped; medians and p90s come from the
-database (`db.aggregates.percentile`).
+One query per question, on SQLite and PostgreSQL alike (the SQL is in
+bot/measures_sql.py): the per-case facts are gathered from all four tables in one
+join with the cohort, then grouped; medians and p90s come from the database
+(`db.aggregates.percentile`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, exists, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import Session
 
-from db.aggregates import percentile, seconds_between
-from db.models import (
-    ApprovalDecision,
-    ApprovalRequest,
-    AuditEvent,
-    Case,
-    CaseStatus,
-    Delivery,
-    Offer,
-    OfferStatus,
-    RequestStatus,
-    Staff,
-)
+from bot import measures_sql as sql
+from db.aggregates import for_analysis, seconds_between
+from db.models import Case, CaseStatus
 
 REPEAT_WITHIN = timedelta(days=90)
-FOLLOW_UP_ACTIONS = ("follow_up_fixed", "follow_up_unhappy", "follow_up_unreachable")
-_EVENT_ACTIONS = (*FOLLOW_UP_ACTIONS, "case_resolved", "case_reopened")
-_GIVEN = (OfferStatus.GRANTED.value, OfferStatus.APPROVED.value)
-_CLOSED = (CaseStatus.RESOLVED.value, CaseStatus.RECOVERED.value)
+FOLLOW_UP_ACTIONS = sql.FOLLOW_UP_ACTIONS
 
 
 class Dimension(StrEnum):
@@ -167,103 +155,56 @@ def measure(
     `scope`: only cases opened by these staff ids (None: everyone). `weeks`: the
     boundaries the WEEK dimension numbers cases by (0 = on or after the first).
     """
+    return _measured(session, period, by, scope, weeks, with_total=False)[0]
+
+
+def measure_with_total(
+    session: Session,
+    period: Period,
+    *,
+    by: Sequence[Dimension],
+    scope: Collection[int] | None = None,
+    weeks: Sequence[datetime] = (),
+) -> tuple[list[Row], Row]:
+    """Return the rows of `measure` and the row of all groups together, medians included,
+    from one reading of the cases: the per-case facts are gathered once and grouped twice."""
+    rows, overall = _measured(session, period, by, scope, weeks, with_total=True)
+    return rows, overall or Row(key=())
+
+
+def _measured(
+    session: Session,
+    period: Period,
+    by: Sequence[Dimension],
+    scope: Collection[int] | None,
+    weeks: Sequence[datetime],
+    *,
+    with_total: bool,
+) -> tuple[list[Row], Row | None]:
     if Dimension.WEEK in by and not weeks:
         raise ValueError("the week dimension needs the weeks' boundaries")
-    cohort = _cohort(period, scope, by, weeks).cte("cohort")
-    dims = [cohort.c[f"d{i}"] for i in range(len(by))]
-    offers = (
-        select(
-            Offer.case_id,
-            func.min(Offer.created_at).label("first_offer_at"),
-            func.sum(case((Offer.status.in_(_GIVEN), Offer.amount), else_=0)).label("given"),
-            func.sum(case((Offer.status == OfferStatus.GRANTED, Offer.amount), else_=0)).label("own"),
-            func.sum(case((Offer.status == OfferStatus.APPROVED, Offer.amount), else_=0)).label("approved"),
-        )
-        .join(cohort, cohort.c.id == Offer.case_id)
-        .group_by(Offer.case_id)
-        .subquery()
+    for_analysis(session)
+    facts = sql.case_facts(
+        sql.cohort(period, scope, [d.value for d in by], weeks), period.since, len(by), twice=with_total
     )
-    events = (
-        select(
-            AuditEvent.case_id,
-            func.min(case((AuditEvent.action == "case_resolved", AuditEvent.at))).label("resolved_at"),
-            func.max(case((AuditEvent.action.in_(FOLLOW_UP_ACTIONS), 1), else_=0)).label("followed_up"),
-            func.max(case((AuditEvent.action == "follow_up_unhappy", 1), else_=0)).label("unhappy"),
-            func.max(case((AuditEvent.action == "case_reopened", 1), else_=0)).label("reopened"),
-        )
-        .join(cohort, cohort.c.id == AuditEvent.case_id)
-        .where(AuditEvent.action.in_(_EVENT_ACTIONS), AuditEvent.at >= period.since)
-        .group_by(AuditEvent.case_id)
-        .subquery()
-    )
-    fallback = (
-        select(Delivery.case_id, func.count().label("n"))
-        .join(cohort, cohort.c.id == Delivery.case_id)
-        .where(Delivery.kind == "fallback_offer")
-        .group_by(Delivery.case_id)
-        .subquery()
-    )
-    requests = (
-        select(
-            ApprovalRequest.case_id,
-            func.count().label("requested"),
-            func.sum(case((ApprovalRequest.status == RequestStatus.APPROVED, 1), else_=0)).label("approved"),
-            func.sum(case((ApprovalRequest.status == RequestStatus.DENIED, 1), else_=0)).label("denied"),
-            func.sum(case((ApprovalRequest.level > 0, 1), else_=0)).label("escalated"),
-            func.min(ApprovalDecision.decided_at).label("decided_at"),
-        )
-        .join(cohort, cohort.c.id == ApprovalRequest.case_id)
-        .outerjoin(ApprovalDecision, ApprovalDecision.request_id == ApprovalRequest.id)
-        .group_by(ApprovalRequest.case_id)
-        .subquery()
-    )
-    fixed = cohort.c.status == CaseStatus.RECOVERED.value
-    followed = func.coalesce(events.c.followed_up, 0) == 1
-    unhappy = and_(followed, ~fixed, func.coalesce(events.c.unhappy, 0) == 1)
-    given = func.coalesce(offers.c.given, 0)
-
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    def spread(later: Any) -> list[ColumnElement[float]]:
-        seconds = seconds_between(later, cohort.c.created_at)
-        return [percentile(seconds, 0.5), percentile(seconds, 0.9)]
-
-    query = (
-        select(
-            *dims,
-            func.count(),
-            count_if(cohort.c.status.in_(_CLOSED)),
-            count_if(followed),
-            count_if(and_(followed, fixed)),
-            count_if(unhappy),
-            count_if(and_(followed, ~fixed, func.coalesce(events.c.unhappy, 0) == 0)),
-            count_if(events.c.resolved_at.is_not(None)),
-            count_if(func.coalesce(events.c.reopened, 0) == 1),
-            *spread(offers.c.first_offer_at),
-            *spread(requests.c.decided_at),
-            *spread(events.c.resolved_at),
-            func.coalesce(func.sum(given), 0),
-            count_if(given > 0),
-            percentile(case((given > 0, given)), 0.5),
-            func.coalesce(func.sum(offers.c.own), 0),
-            func.coalesce(func.sum(offers.c.approved), 0),
-            func.coalesce(func.sum(requests.c.requested), 0),
-            func.coalesce(func.sum(requests.c.approved), 0),
-            func.coalesce(func.sum(requests.c.denied), 0),
-            func.coalesce(func.sum(requests.c.escalated), 0),
-            func.coalesce(func.sum(fallback.c.n), 0),
-        )
-        .select_from(cohort)
-        .outerjoin(offers, offers.c.case_id == cohort.c.id)
-        .outerjoin(events, events.c.case_id == cohort.c.id)
-        .outerjoin(requests, requests.c.case_id == cohort.c.id)
-        .outerjoin(fallback, fallback.c.case_id == cohort.c.id)
-        .group_by(*dims)
-        .order_by(*dims)
-    )
-    rows = [_row(tuple(r[: len(by)]), r[len(by) :]) for r in session.execute(query).all()]
-    return [r for r in rows if r.opened]  # no grouping: one row, empty when no case was opened
+    dims = [facts.c[f"d{i}"] for i in range(len(by))]
+    grouped = select(literal(0).label("whole"), *dims, *sql.aggregates(facts)).group_by(*dims)
+    query: Any = grouped
+    if with_total:
+        nulls = [null().label(f"d{i}") for i in range(len(by))]
+        query = union_all(grouped, select(literal(1).label("whole"), *nulls, *sql.aggregates(facts)))
+    rows: list[Row] = []
+    overall: Row | None = None
+    for r in session.execute(query).all():
+        row = _row(tuple(r[1 : 1 + len(by)]), r[1 + len(by) :])
+        if not row.opened:
+            continue  # no grouping: one row, empty when no case was opened
+        if r[0]:
+            overall = replace(row, key=())
+        else:
+            rows.append(row)
+    rows.sort(key=lambda row: tuple((k is None, k if k is not None else 0) for k in row.key))
+    return rows, overall
 
 
 def _row(key: tuple[Any, ...], values: Sequence[Any]) -> Row:
@@ -311,68 +252,59 @@ def total(rows: Sequence[Row]) -> Row:
     return Row(key=(), **additive)
 
 
-def _cohort(
-    period: Period, scope: Collection[int] | None, by: Sequence[Dimension], weeks: Sequence[datetime]
-) -> Select[Any]:
-    opener = aliased(Staff)
-    columns = {
-        Dimension.CATEGORY: Case.category,
-        Dimension.SEVERITY: Case.severity,
-        Dimension.LOCATION: opener.location,
-        Dimension.TEAM: opener.manager_id,
-        Dimension.EMPLOYEE: Case.opened_by_id,
-        Dimension.WEEK: _week_number(weeks),
-    }
-    selected: list[Any] = [Case.id, Case.created_at, Case.status]
-    selected += [columns[d].label(f"d{i}") for i, d in enumerate(by)]
-    query: Select[Any] = select(*selected)
-    query = query.where(Case.created_at >= period.since, Case.created_at < period.until)
-    if {Dimension.LOCATION, Dimension.TEAM} & set(by):
-        query = query.join(opener, opener.id == Case.opened_by_id)
-    if scope is not None:
-        query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
-    return query
-
-
-def _week_number(weeks: Sequence[datetime]) -> ColumnElement[Any]:
-    if not weeks:
-        return literal(None)
-    whens = [(Case.created_at >= start, i) for i, start in reversed(list(enumerate(weeks)))]
-    return case(*whens, else_=None)
-
-
-def customer_key() -> ColumnElement[str | None]:
-    """Return how a customer is recognised across cases here: reference, else email, else phone."""
-    return func.coalesce(Case.ref_key, Case.email_key, Case.phone_key)
+customer_key = sql.customer_key
 
 
 def repeat_customers(session: Session, period: Period, *, scope: Collection[int] | None = None) -> Repeats:
     """Count the cohort's first cases (no case of the same customer in the 90 days before)
     and, of those, the ones whose customer had another case within the 90 days after,
     split by whether the first case was confirmed fixed."""
-    earlier, later = aliased(Case), aliased(Case)
+    for_analysis(session)
     window = REPEAT_WITHIN.total_seconds()
-    key = customer_key()
-    came_back = exists().where(
-        func.coalesce(later.ref_key, later.email_key, later.phone_key) == key,
-        later.id != Case.id,
-        seconds_between(later.created_at, Case.created_at).between(0, window),
+    key = sql.customer_key()
+    # The cases that can be within 90 days of a cohort case, keyed; a day wider each side than
+    # the window, so `seconds_between` alone decides. Both searches are joins on the key: hashed
+    # on PostgreSQL, on SQLite an automatic index on the materialised set. Searched per cohort
+    # case instead (the came-back test in the select list), they read every case for each.
+    day = timedelta(days=1)
+    margin = REPEAT_WITHIN + day
+    near = (
+        select(Case.id, Case.created_at, key.label("key"))
+        .where(Case.created_at >= period.since - margin, Case.created_at < period.until + margin)
+        .where(key.is_not(None))
+        .cte("near")
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
+    cohort = [Case.created_at >= period.since, Case.created_at < period.until, key.is_not(None)]
+    if scope is not None:
+        cohort.append(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
+    came_back = (
+        select(Case.id)
+        .correlate(None)  # a set of its own, found once, not per case of the outer query
+        .where(
+            *cohort,
+            exists().where(
+                near.c.key == key,
+                near.c.id != Case.id,
+                near.c.created_at >= period.since - day,  # later ones only, loosely: a smaller hash
+                seconds_between(near.c.created_at, Case.created_at).between(0, window),
+            ),
+        )
     )
     had_earlier = exists().where(
-        func.coalesce(earlier.ref_key, earlier.email_key, earlier.phone_key) == key,
-        earlier.id != Case.id,
-        seconds_between(Case.created_at, earlier.created_at).between(0, window),
-        or_(earlier.created_at < Case.created_at, earlier.id < Case.id),
+        near.c.key == key,
+        near.c.id != Case.id,
+        near.c.created_at < period.until + day,  # earlier ones only, loosely
+        seconds_between(Case.created_at, near.c.created_at).between(0, window),
+        or_(near.c.created_at < Case.created_at, near.c.id < Case.id),
     )
     fixed = Case.status == CaseStatus.RECOVERED.value
     query = (
-        select(fixed.label("fixed"), func.count(), func.sum(case((came_back, 1), else_=0)))
-        .where(Case.created_at >= period.since, Case.created_at < period.until)
-        .where(key.is_not(None), ~had_earlier)
+        select(fixed.label("fixed"), func.count(), func.sum(case((Case.id.in_(came_back), 1), else_=0)))
+        .where(*cohort, ~had_earlier)
         .group_by(fixed)
     )
-    if scope is not None:
-        query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
     counts = {bool(f): (int(n), int(r or 0)) for f, n, r in session.execute(query).all()}
     (ff, fr), (nf, nr) = counts.get(True, (0, 0)), counts.get(False, (0, 0))
     return Repeats(first_fixed=ff, repeat_after_fixed=fr, first_not_fixed=nf, repeat_after_not_fixed=nr)

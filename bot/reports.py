@@ -11,7 +11,7 @@ messages from Mend (Slack DM, Teams personal chat, or the terminal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -75,7 +75,8 @@ def asked_and_given(session: Session, period: Period, *, scope: set[int] | None 
     query = select(
         func.count(),
         func.coalesce(func.sum(case((asked, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((asked & given, 1), else_=0)), 0),
+        # The offers are looked up only for cases that asked (a CASE evaluates lazily; AND may not).
+        func.coalesce(func.sum(case((asked, case((given, 1), else_=0)), else_=0)), 0),
     ).where(Case.created_at >= period.since, Case.created_at < period.until)
     if scope is not None:
         query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
@@ -105,14 +106,18 @@ def build_report(
     scope: set[int] | None = None,
 ) -> Report:
     """Return the measures of the cases opened in `period` by `scope` (None: everyone)."""
-    overall = measures.measure(session, period, scope=scope)
-    rows = measures.measure(session, period, by=[by], scope=scope) if by else []
+    rows: list[Row] = []
+    if by is None:
+        overall = measures.measure(session, period, scope=scope)
+        whole = overall[0] if overall else Row(key=())
+    else:
+        rows, whole = measures.measure_with_total(session, period, by=[by], scope=scope)
     labels = _labels(session, policy, by, [r.key[0] for r in rows])
     return Report(
         period=period,
         by=by,
         rows=[(labels[r.key[0]], r) for r in rows],
-        total=overall[0] if overall else Row(key=()),
+        total=whole,
         repeats=measures.repeat_customers(session, period, scope=scope),
         root_causes=measures.top_root_causes(session, period, scope=scope, limit=5),
         asked=asked_and_given(session, period, scope=scope),
@@ -135,7 +140,8 @@ def _labels(session: Session, policy: Policy, by: Dimension | None, keys: list[o
 def weekly(
     session: Session, policy: Policy, period: Period, *, scope: set[int] | None = None
 ) -> tuple[WeeklyCases, list[Row]]:
-    """Return cases per week by category and the recovery rate per week, with each week's measures.
+    """Return cases per week by category and the recovery rate per week, with each week's counts
+    and sums (no medians: a week is its categories added up).
 
     Weeks start on Monday 00:00 in the lessons channel's time zone. The last is the week
     `period.until` falls in (it may be partial); the first is the one `period.since` falls
@@ -147,19 +153,20 @@ def weekly(
     mondays = [last - timedelta(days=7 * k) for k in reversed(range(count))]
     starts = [max(local_midnight(day, zone), period.since) for day in mondays]
     span = Period(starts[0], period.until)
-    weeks = {
-        r.key[0]: r for r in measures.measure(session, span, by=[Dimension.WEEK], weeks=starts, scope=scope)
-    }
     by_category = measures.measure(
         session, span, by=[Dimension.WEEK, Dimension.CATEGORY], weeks=starts, scope=scope
     )
+    # Each week's counts and sums are its categories' added up: one reading of the cases.
+    weeks: dict[int, list[Row]] = {}
+    for r in by_category:
+        weeks.setdefault(r.key[0], []).append(r)
     order = list(policy.categories)  # the policy's order, so a category keeps its colour
     categories = sorted(
         {r.key[1] for r in by_category},
         key=lambda c: (c not in order, order.index(c) if c in order else 0, c),
     )
     counts = {(r.key[0], r.key[1]): r.opened for r in by_category}
-    rows = [weeks.get(k, Row(key=(k,))) for k in range(count)]
+    rows = [replace(measures.total(weeks.get(k, [])), key=(k,)) for k in range(count)]
     chart = WeeklyCases(
         weeks=[f"{day.day} {day:%b}" for day in mondays],
         by_category={

@@ -149,6 +149,8 @@ class Case(Base):
         Index("ix_cases_status_created_at", "status", "created_at", "id", "opened_by_id"),
         # A resolve asks whether its lapse is a pattern: cases of one category and cause lately.
         Index("ix_cases_category_root_cause_key_created_at", "category", "root_cause_key", "created_at"),
+        # The digest lists lessons and applauded recoveries of cases resolved in a week or a month.
+        Index("ix_cases_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -198,6 +200,8 @@ class Offer(Base):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         # What a person gave this period (their budget) is read on every suggestion.
         Index("ix_offers_given_by_id_granted_at", "given_by_id", "granted_at"),
+        # The digest totals what everyone gave this month.
+        Index("ix_offers_granted_at", "granted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,9 +293,14 @@ class AuditEvent(Base):
     """One change, as it happened; never updated or deleted."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        # The measures read a cohort's resolution, follow-up and reopen events from a date on;
+        # by action, then time, with the case, the index finds just those and answers alone.
+        Index("ix_audit_events_action_at_case_id", "action", "at", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     platform: Mapped[str] = mapped_column(String(20))

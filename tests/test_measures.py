@@ -275,3 +275,13 @@ def test_an_empty_period_has_no_rows(session: Session, week: Cases) -> None:
     later = Period(T0 + timedelta(days=70), T0 + timedelta(days=77))
     assert measures.measure(session, later) == []
     assert measures.repeat_customers(session, later).repeat_rate is None
+
+
+def test_the_total_beside_a_breakdown_is_the_measure_of_all_its_groups(session: Session, week: Cases) -> None:
+    rows, overall = measures.measure_with_total(session, WEEK, by=[Dimension.LOCATION])
+    assert rows == measures.measure(session, WEEK, by=[Dimension.LOCATION])
+    assert overall == only(measures.measure(session, WEEK))  # medians too, not only the sums
+    assert measures.measure_with_total(session, WEEK, by=[Dimension.LOCATION], scope=set()) == (
+        [],
+        measures.Row(key=()),
+    )
