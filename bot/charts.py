@@ -13,8 +13,20 @@ from dataclasses import dataclass
 from bot.replies import Image
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
-# Colour-blind-safe (Okabe-Ito), in the order categories are drawn.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
+# Colour-blind-safe (Okabe-Ito, then two of Paul Tol's muted set), in the order categories are
+# drawn; a policy with more categories than colours repeats them with hatching.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#999999",
+    "#882255",
+    "#44AA99",
+)
 RATE_COLOUR = "#222222"
 
 
@@ -56,7 +68,8 @@ def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:
     positions = range(len(data.weeks))
     bottom = [0] * len(data.weeks)
     for i, (label, counts) in enumerate(data.by_category.items()):
-        cases.bar(positions, counts, bottom=bottom, label=label, color=PALETTE[i % len(PALETTE)], width=0.7)
+        colour, hatch = PALETTE[i % len(PALETTE)], "//" if i >= len(PALETTE) else None
+        cases.bar(positions, counts, bottom=bottom, label=label, color=colour, hatch=hatch, width=0.7)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     cases.set_xticks(list(positions), list(data.weeks))
     cases.set_ylabel("Cases opened")
@@ -74,7 +87,10 @@ def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:
     rate.spines[["top"]].set_visible(False)
     handles = cases.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
     if handles:
-        figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
+        columns = 4 if len(handles) <= 8 else 3  # long names in three columns still fit the width
+        figure.legend(
+            handles=handles, loc="outside lower center", ncols=columns, frameon=False, fontsize="small"
+        )
     figure.suptitle(title, fontsize=12)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})

@@ -42,10 +42,22 @@ def redactor_for(policy: Policy) -> Redactor:
     cached = _REDACTORS.get(id(policy))
     if cached is not None and cached[0] is policy:
         return cached[1]
-    redactor = Redactor(region=policy.broadcast.region, patterns=policy.broadcast.private_patterns)
+    redactor = Redactor(
+        region=policy.broadcast.region,
+        patterns=policy.broadcast.private_patterns,
+        vocabulary=policy_vocabulary(policy),
+    )
     _REDACTORS.clear()
     _REDACTORS[id(policy)] = (policy, redactor)
     return redactor
+
+
+def policy_vocabulary(policy: Policy) -> list[str]:
+    """Return the policy's own names for things, which Mend writes into lessons and digests itself."""
+    words = [c.label for c in policy.categories.values()]
+    words += [label for causes in policy.learning.root_causes.values() for label in causes.values()]
+    words += [role.label for role in policy.roles.values()]
+    return words
 
 
 def customer_data(case: Case, policy: Policy) -> CustomerData:

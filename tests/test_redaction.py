@@ -120,3 +120,11 @@ def test_a_placeholder_is_never_redacted_again_even_when_it_is_the_customers_nam
     once = redactor.redact("The parcel for Jane Customer arrived late.", customer).text
     assert once == "The parcel for [customer] arrived late."
     assert redactor.redact(once, customer).text == once
+
+
+def test_the_policys_own_words_are_kept_though_a_word_of_them_is_a_name(policy) -> None:
+    from bot.lessons import redactor_for
+
+    redactor = redactor_for(policy)
+    assert redactor.redact("Lesson from R-1001 · Long wait · minor").text == "Lesson from R-1001 · Long wait · minor"
+    assert redactor.redact("Call Jane Long about the long wait").text == "Call [name] about the long wait"

@@ -81,7 +81,9 @@ def _recovery(digest: Digest) -> str:
     )
     if earlier_asked:
         before = earlier_fixed / earlier_asked
-        trend = "up from" if rate > before else "down from" if rate < before else "as in"
+        # Compared as people read them: 75% and 75% are the same, whatever the decimals say.
+        now_pct, before_pct = round(rate * 100), round(before * 100)
+        trend = "up from" if now_pct > before_pct else "down from" if now_pct < before_pct else "as in"
         line += f", {trend} {before:.0%} over the four weeks before"
     return line + "."
 

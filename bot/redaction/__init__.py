@@ -65,10 +65,18 @@ class Redaction:
 class Redactor:
     """Removes personal data from text; build once per process (it loads word lists)."""
 
-    def __init__(self, *, region: str = "US", patterns: Iterable[str] = ()) -> None:
+    def __init__(
+        self, *, region: str = "US", patterns: Iterable[str] = (), vocabulary: Iterable[str] = ()
+    ) -> None:
+        """`vocabulary`: the company's own words, such as its kinds of lapse ("Long wait"), kept
+        as they are wherever they stand as whole words, though a word of them may be a name."""
         self.region = region.upper()
         self.regions: Sequence[str] = (self.region, *(r for r in REGIONS if r != self.region))
         self.patterns = [re.compile(p) for p in patterns]
+        phrases = sorted({v.strip() for v in vocabulary if v.strip()}, key=len, reverse=True)
+        self.vocabulary = (
+            re.compile("|".join(rf"(?<!\w){re.escape(p)}(?!\w)" for p in phrases)) if phrases else None
+        )
         lexicon.first_names()
         lexicon.ordinary_words()
 
@@ -90,8 +98,11 @@ class Redactor:
         spans += find_names(text)
         for pattern in self.patterns:
             spans += (Span(m.start(), m.end(), Kind.PATTERN) for m in pattern.finditer(text) if m.group())
-        # Placeholders already in the text (a lesson redacted before, then edited) are left alone.
+        # Placeholders already in the text (a lesson redacted before, then edited) are left alone,
+        # and so are the company's own words.
         kept = [(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
+        if self.vocabulary is not None:
+            kept += [(m.start(), m.end()) for m in self.vocabulary.finditer(text)]
         spans = [s for s in spans if not any(s.start < end and start < s.end for start, end in kept)]
         found = _merge(text, spans)
         out, at = [], 0
