@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.sender import Sender
-from bot import digest, escalations, practice, review
+from bot import digest, jobs, practice, review
 from bot.dispatcher import DispatchReport
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,12 @@ class SchedulerHandle:
         return await self.sender.dispatch_pass()
 
     async def escalate_and_remind(self) -> None:
-        """Escalate overdue approval requests, remind owners of old open cases, queue the digest."""
+        """Do the scheduled work of the moment (bot/jobs.py): escalations, reminders, weekly posts."""
         s = self.sender
 
         def work() -> None:
             with s.sessions() as session:
-                escalations.escalate_overdue(session, s.policy, s.clock.now())
-                escalations.remind_open_cases(session, s.policy, s.clock.now())
-                digest.enqueue_weekly_digest(session, s.policy, s.clock.now())
+                jobs.run_scheduled(session, s.policy, s.clock.now())
                 session.commit()
 
         await self._in_thread(work)

@@ -195,3 +195,13 @@ def test_words_a_command_does_not_take_are_refused(chat):
 
 def test_help_lists_every_command_a_card_can_show():
     assert [name for name in COMMANDS if f"/{name}" not in HELP] == []
+
+
+def test_moving_the_clock_runs_what_the_servers_scheduler_would(chat, session):
+    # Alice asks approval for a critical case while the customer waits; Bob, her approver, is silent.
+    shown = chat("/recover", "Jane Doe", *REST_OF_CASE_FORM, "/give 1", "/waiting", "/later 0.5")
+    before, after = shown.split("The clock moved on 0.5 hours", 1)
+    assert "── message for Bob Reyes ──" in before and "── message for Carol Diaz ──" not in before
+    # Ten minutes without an answer while the customer waits: the request goes up to Carol.
+    assert "── message for Carol Diaz ──" in after and "Approval needed: R-1001" in after
+    assert "── message for Alice Park ──" in after

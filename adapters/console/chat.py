@@ -26,7 +26,7 @@ from adapters.console.answers import (
 )
 from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, shown, usage
 from adapters.edge import Outcome, UseCases
-from bot import cases, digest, dispatcher, forms, reports, review, staff, tasks
+from bot import cases, digest, dispatcher, forms, jobs, reports, review, staff, tasks
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
@@ -63,8 +63,8 @@ for the last case you saw):
   /review                decisions of my team that stood out last week
   /fine N, /talk N       review item N looks fine, or I talked to them (with a note)
   /as NAME               act as someone else (for example your manager)
-  /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) to see
-                         follow-ups and reminders
+  /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) and do what the
+                         server would meanwhile: follow-ups, reminders, escalations, weekly posts
   /help, /quit
 In a form: Enter keeps the answer in [brackets], /cancel leaves the form without saving,
 and // starts an answer that begins with /."""
@@ -215,6 +215,8 @@ class ChatSession:
             hours = later_hours(" ".join(args))
             self.clock.offset += timedelta(hours=hours)
             self.say(f"The clock moved on {hours:g} hours, to {self.clock.now():%Y-%m-%d %H:%M} UTC.")
+            # What the server's scheduler would have done meanwhile: escalations, reminders, weekly posts.
+            self.uses.call(lambda s: jobs.run_scheduled(s, policy, self.clock.now()), what="console jobs")
         elif name == "recover":
             text = line.strip().split(maxsplit=1)[1] if args else ""
             if text.lower().startswith("history "):
