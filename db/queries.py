@@ -78,6 +78,11 @@ def get_identity(session: Session, platform: str, user_id: str) -> StaffIdentity
     return session.scalars(_IDENTITY, {"platform": platform, "user_id": user_id}).first()
 
 
+def list_user_ids(session: Session, platform: str) -> Sequence[str]:
+    """Return the accounts people have on one platform."""
+    return session.scalars(select(StaffIdentity.user_id).where(StaffIdentity.platform == platform)).all()
+
+
 def list_identities(session: Session, staff_id: int) -> Sequence[StaffIdentity]:
     """Return every platform account of a staff member."""
     stmt = select(StaffIdentity).where(StaffIdentity.staff_id == staff_id).order_by(StaffIdentity.id)

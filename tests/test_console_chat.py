@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.console.chat import HELP, ChatSession
 from adapters.console.render import COMMANDS
 from bot import staff
-from db.models import Case
+from db.models import Case, Staff
 from policies.schema import Policy
 from tests.conftest import STAFF_CSV
 from tests.fakes import FakeClock
@@ -205,3 +205,10 @@ def test_moving_the_clock_runs_what_the_servers_scheduler_would(chat, session):
     # Ten minutes without an answer while the customer waits: the request goes up to Carol.
     assert "── message for Carol Diaz ──" in after and "Approval needed: R-1001" in after
     assert "── message for Alice Park ──" in after
+
+
+def test_a_typo_in_as_names_who_is_here_instead_of_adding_someone(chat, session):
+    shown = chat("/as bbo", "/as bob")
+    assert "✗ Nobody called bbo uses Mend here. Did you mean bob? People here: alice, bob, carol, dana" in shown
+    assert "You are now bob." in shown
+    assert session.scalar(select(Staff).where(Staff.name == "bbo")) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import shlex
@@ -33,6 +34,7 @@ from bot.errors import MendError
 from bot.ports import Clock, Recipient
 from bot.replies import Form, Input, InputKind, Reply
 from bot.values import Target
+from db import queries
 from db.models import Platform
 from policies.schema import Policy
 
@@ -191,7 +193,7 @@ class ChatSession:
         elif name == "as":
             if not args:
                 raise MendError("Say who: /as bob")
-            self.user = args[0].lower()
+            self.user = self._someone_known(args[0].lower())
             self.say(f"You are now {self.user}.")
             self._with_session(lambda s: cases.my_cases(self.actor, session=s, **deps))
         elif name == "me":
@@ -229,6 +231,23 @@ class ChatSession:
             self.press(action, value)
         else:
             raise MendError(f"/{name} is not a command. Type /help for the list.")
+
+    def _someone_known(self, name: str) -> str:
+        """Return `name` if someone of that name uses the terminal here; else say who does.
+
+        A typo would otherwise become a new member of staff, with the default role and no
+        manager, and the next step would fail in a way that names neither.
+        """
+        with self.uses.sessions() as session:
+            known = sorted(queries.list_user_ids(session, Platform.CONSOLE.value))
+        if name in known or not known:
+            return name
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"Did you mean {close[0]}? " if close else ""
+        raise MendError(
+            f"Nobody called {inert(name[:40])} uses Mend here. {hint}People here: {', '.join(known)}."
+            " To add someone, load them with mend staff import."
+        )
 
     def _value(self, name: str, params: tuple[str, ...], args: list[str]) -> str:
         args = list(args)
