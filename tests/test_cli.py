@@ -102,7 +102,7 @@ def test_chat_plays_a_whole_over_limit_case(tmp_path: Path) -> None:
     assert out.count("sent to Bob Reyes for approval") == 2
     assert "── message for Alice Park ──\n✔ R-1001: Carol Diaz approved Voucher ($40.00)" in out
     assert "── message for Bob Reyes updated ──\n✔ R-1001 · Late or missed delivery: approved" in out
-    lesson = out.split("── message for #lessons ──", 1)[1]
+    lesson = out.split("── message for #service-lessons ──", 1)[1]  # the channel the policy names
     assert "Confirm depot scans" in lesson
     assert "Jane" not in lesson and "20001" not in lesson and "0100" not in lesson
     # the edit named the customer and a phone: Mend removed them and showed the lesson again
@@ -164,7 +164,7 @@ def test_chat_on_the_database_of_mend_serve_warns_and_leaves_slack_messages_to_i
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "── message for Carol Diaz ──" in out
-    assert "Bo Stone" not in out and "#lessons" not in out
+    assert "Bo Stone" not in out and "#service-lessons" not in out
     with sessions() as session:
         rows = session.scalars(select(Delivery).where(Delivery.kind != "reminder")).all()
         by_whom = {(row.kind, row.recipient_id or row.channel): (row.status, row.attempts) for row in rows}

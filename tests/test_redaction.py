@@ -126,5 +126,6 @@ def test_the_policys_own_words_are_kept_though_a_word_of_them_is_a_name(policy) 
     from bot.lessons import redactor_for
 
     redactor = redactor_for(policy)
-    assert redactor.redact("Lesson from R-1001 · Long wait · minor").text == "Lesson from R-1001 · Long wait · minor"
+    title = "Lesson from R-1001 · Long wait · minor"
+    assert redactor.redact(title).text == title
     assert redactor.redact("Call Jane Long about the long wait").text == "Call [name] about the long wait"

@@ -100,10 +100,13 @@ class ConsoleNotifier:
     out: TextIO
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     charts: Path = field(default_factory=charts_dir)  # where a message's chart is saved
+    # The channels' names as the policy configures them, by purpose (lessons, approvals).
+    channels: dict[str, str] = field(default_factory=dict)
 
     def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
         """Print a message for its recipient (and save its chart, if it has one)."""
-        who = f"#{recipient.channel}" if recipient.channel else recipient.name
+        channel = recipient.channel and self.channels.get(recipient.channel, recipient.channel)
+        who = f"#{channel.lstrip('#')}" if channel else recipient.name
         self.sent.append((who, reply))
         print(f"\n── message for {who} ──\n{shown(reply, self.charts)}", file=self.out)
         return {"console": len(self.sent)}
@@ -134,7 +137,8 @@ class ChatSession:
         self.read = read
         self.out = out
         self.charts = charts if charts is not None else charts_dir()
-        self.notifier = ConsoleNotifier(out, charts=self.charts)
+        names = {"lessons": policy.broadcast.channel, "approvals": policy.approvals.channel or "approvals"}
+        self.notifier = ConsoleNotifier(out, charts=self.charts, channels=names)
         self.user = user
         self.last_case: int | None = None
         self.finished = False  # /quit or the end of input came while a form was open
