@@ -160,3 +160,9 @@ def clock() -> FakeClock:
 def people(session: Session, policy: Policy, clock: FakeClock) -> None:
     """The staff directory: alice (frontline) -> bob (supervisor) -> carol (manager) -> dana (director)."""
     staff.import_staff(STAFF_CSV, session=session, policy=policy, clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def charts_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts the terminal saves go to a temporary directory, never into the working tree."""
+    monkeypatch.setenv("MEND_CHARTS_DIR", str(tmp_path_factory.mktemp("charts")))
