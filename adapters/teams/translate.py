@@ -122,21 +122,25 @@ def recover_text(activity: Mapping[str, Any]) -> str | None:
     return match.group("text").strip()[: fields.DESCRIPTION.max_length] if match else None
 
 
+# The words that take what follows them: a customer, a period (help ignores it).
+_TAKES_TEXT = (Word.HISTORY, Word.REPORT, Word.HELP)
+
+
 def chat_command(activity: Mapping[str, Any]) -> ChatCommand:
     """Return the command a chat message gives: `recover`, a known word with its text, or UNKNOWN.
 
     Mentions are dropped first, so `@Mend cases` is `cases`; a word counts only on its own
-    (`casesX` and `me too` are UNKNOWN; `history` takes the rest as the customer, `help`
-    ignores it).
+    (`casesX` and `me too` are UNKNOWN; `history` takes the rest as the customer, `report`
+    as its period, `help` ignores it).
     """
     recover = recover_text(activity)
     if recover is not None:
         return ChatCommand(Word.RECOVER, recover)
     first, _, rest = _first_word(_MENTION.sub(" ", str(activity.get("text") or "")[:_RECOVER_READ]))
     word = _WORDS.get(first.removeprefix("/").lower())
-    if word is None or (rest and word not in (Word.HISTORY, Word.HELP)):
+    if word is None or (rest and word not in _TAKES_TEXT):
         return ChatCommand(Word.UNKNOWN)
-    return ChatCommand(word, rest[: fields.CUSTOMER_NAME.max_length] if word is Word.HISTORY else "")
+    return ChatCommand(word, rest[: fields.CUSTOMER_NAME.max_length] if word in _TAKES_TEXT else "")
 
 
 def _first_word(text: str) -> tuple[str, str, str]:
