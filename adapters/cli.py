@@ -13,7 +13,7 @@ from adapters import reports_cli
 from adapters.settings import Settings
 
 if TYPE_CHECKING:
-    from adapters.main import Runtime
+    from adapters.runtime import Runtime
 
 app = typer.Typer(
     help="Mend: service recovery on the front line, in Slack, Teams and the terminal.",
@@ -43,7 +43,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _runtime(settings: Settings | None = None):
-    from adapters.main import SchemaOutOfDate, build_runtime
+    from adapters.runtime import SchemaOutOfDate, build_runtime
     from db.session import UnsupportedDatabase
     from policies.loader import PolicyError
 

@@ -13,80 +13,20 @@ import asyncio
 import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.edge import UseCases
 from adapters.routing import RoutingNotifier
+from adapters.runtime import Runtime, SchemaOutOfDate, build_runtime, ensure_schema
 from adapters.sender import Sender
 from adapters.server import add_slack_routes, ops_app
-from adapters.settings import Settings
-from bot.ports import Clock, Notifier, SystemClock
-from db import migrate
-from db.session import make_engine, make_loop_sessions, make_sessions
-from policies.loader import load_policy
-from policies.schema import Policy
+from bot.ports import Notifier
+from db.session import make_loop_sessions
 
 log = logging.getLogger(__name__)
 
-
-class SchemaOutOfDate(Exception):
-    """The database needs `mend db upgrade` before Mend can use it."""
-
-
-@dataclass
-class Runtime:
-    """Everything a use case needs, built once per process."""
-
-    settings: Settings
-    policy: Policy
-    engine: Engine
-    sessions: sessionmaker[Session]
-    clock: Clock
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
-
-
-def build_runtime(
-    settings: Settings | None = None,
-    *,
-    clock: Clock | None = None,
-    auto_migrate_sqlite: bool = True,
-) -> Runtime:
-    """Load the policy (raising PolicyError if it is broken), open the database, check its schema."""
-    settings = settings or Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    policy = load_policy(settings.policy_file)
-    engine = make_engine(settings.database_url)
-    ensure_schema(engine, auto_migrate_sqlite=auto_migrate_sqlite)
-    return Runtime(
-        settings=settings,
-        policy=policy,
-        engine=engine,
-        sessions=make_sessions(engine),
-        clock=clock or SystemClock(),
-    )
-
-
-def ensure_schema(engine: Engine, *, auto_migrate_sqlite: bool) -> None:
-    """Migrate an embedded SQLite database; refuse a server database that is behind."""
-    current, head = migrate.current_revision(engine), migrate.head_revision()
-    if current == head:
-        return
-    if engine.dialect.name == "sqlite" and auto_migrate_sqlite:
-        migrate.upgrade(engine)
-        return
-    raise SchemaOutOfDate(
-        f"The database is at schema {current or 'none'}, Mend needs {head}. Run: mend db upgrade"
-    )
+__all__ = ["SENDER_KEY", "SLACK_KEY", "Runtime", "SchemaOutOfDate", "build_runtime", "ensure_schema"]
 
 
 SENDER_KEY: web.AppKey[Sender] = web.AppKey("mend_sender")
