@@ -176,14 +176,19 @@ def _open(
 def _owner(session: Session, case: Case, opener: Staff | None, policy: Policy) -> Staff:
     """Return who owns fixing a pattern: the category's owner in the policy, else the opener's
     manager, else the first approver of the policy's group, else the opener."""
+    # Looked up one after the other, each only if the one before found nobody.
     email = policy.learning.owners.get(case.category)
-    candidates = [queries.get_staff_by_email(session, email)] if email else []
-    if opener is not None:
-        candidates += management_chain(session, opener)[:1]
-    candidates += [queries.get_staff_by_email(session, e) for e in policy.approvals.group[:1]]
-    chosen = next((c for c in candidates if c is not None), opener)
-    assert chosen is not None  # a resolved case has an opener
-    return chosen
+    lookups = (
+        lambda: queries.get_staff_by_email(session, email) if email else None,
+        lambda: queries.get_staff(session, opener.manager_id) if opener and opener.manager_id else None,
+        lambda: next(iter(queries.list_staff_by_emails(session, policy.approvals.group[:1])), None),
+    )
+    for lookup in lookups:
+        found = lookup()
+        if found is not None:
+            return found
+    assert opener is not None  # a resolved case has an opener
+    return opener
 
 
 # --- the owner's actions ---------------------------------------------------------------
