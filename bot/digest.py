@@ -106,7 +106,9 @@ def weekly_figures(session: Session, policy: Policy, since: datetime, until: dat
         this_week=rows[this],
         earlier=rows[max(0, this - COMPARED_WEEKS) : this],
         top_categories=[(label, n) for label, n in top if n][:TOP],
-        root_causes=measures.top_root_causes(session, Period(since, until), limit=TOP),
+        root_causes=measures.top_root_causes(
+            session, Period(since, until), limit=TOP, names=reports.cause_names(policy)
+        ),
         given_this_month=_given_since(session, period_start(until), until),
         budgets=_budgets(session, policy),
         lessons=_lessons(session, since, until),

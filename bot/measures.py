@@ -14,18 +14,19 @@ join with the cohort, then grouped; medians and p90s come from the database
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot import measures_sql as sql
 from db.aggregates import for_analysis, seconds_between
 from db.models import Case, CaseStatus
+from policies.learning import OTHER
 
 REPEAT_WITHIN = timedelta(days=90)
 FOLLOW_UP_ACTIONS = sql.FOLLOW_UP_ACTIONS
@@ -311,19 +312,34 @@ def repeat_customers(session: Session, period: Period, *, scope: Collection[int]
 
 
 def top_root_causes(
-    session: Session, period: Period, *, scope: Collection[int] | None = None, limit: int = 3
+    session: Session,
+    period: Period,
+    *,
+    scope: Collection[int] | None = None,
+    limit: int = 3,
+    names: Mapping[tuple[str, str], str] | None = None,
 ) -> list[tuple[str, int]]:
-    """Return the root causes written most often on the cohort's cases (compared without case
-    or surrounding space), with how many cases gave each, the most frequent first."""
-    cause = func.lower(func.trim(Case.root_cause))
+    """Return the root causes of the cohort's cases, the most frequent first, with how many
+    cases gave each: by the kind of cause chosen from the policy's list (named by `names`,
+    keyed by category and kind), and, for "other" or none chosen, by the words written
+    (compared without case or surrounding space)."""
+    kind = Case.root_cause_key
+    keyed = and_(kind.is_not(None), kind != OTHER)
+    category = case((keyed, Case.category), else_=literal(""))
+    cause = case((keyed, kind), else_=func.lower(func.trim(Case.root_cause)))
+    written = and_(Case.root_cause.is_not(None), func.trim(Case.root_cause) != "")
     query = (
-        select(cause, func.count())
+        select(category, cause, func.count())
         .where(Case.created_at >= period.since, Case.created_at < period.until)
-        .where(Case.root_cause.is_not(None), func.trim(Case.root_cause) != "")
-        .group_by(cause)
+        .where(or_(keyed, written))
+        .group_by(category, cause)
         .order_by(func.count().desc(), cause)
         .limit(limit)
     )
     if scope is not None:
         query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
-    return [(str(text), int(n)) for text, n in session.execute(query).all()]
+    named = names or {}
+    return [
+        (named.get((cat, str(what)), str(what).replace("_", " ")) if cat else str(what), int(n))
+        for cat, what, n in session.execute(query).all()
+    ]

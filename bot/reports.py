@@ -97,6 +97,15 @@ class Report:
     asked: AskedAndGiven = AskedAndGiven()
 
 
+def cause_names(policy: Policy) -> dict[tuple[str, str], str]:
+    """Return how each kind of root cause reads, by category and kind, from the policy."""
+    return {
+        (category, kind): label
+        for category, causes in policy.learning.root_causes.items()
+        for kind, label in causes.items()
+    }
+
+
 def build_report(
     session: Session,
     policy: Policy,
@@ -119,7 +128,9 @@ def build_report(
         rows=[(labels[r.key[0]], r) for r in rows],
         total=whole,
         repeats=measures.repeat_customers(session, period, scope=scope),
-        root_causes=measures.top_root_causes(session, period, scope=scope, limit=5),
+        root_causes=measures.top_root_causes(
+            session, period, scope=scope, limit=5, names=cause_names(policy)
+        ),
         asked=asked_and_given(session, period, scope=scope),
     )
 

@@ -285,3 +285,16 @@ def test_the_total_beside_a_breakdown_is_the_measure_of_all_its_groups(session: 
         [],
         measures.Row(key=()),
     )
+
+
+def test_root_causes_chosen_from_the_policys_list_count_by_their_kind(session: Session, week: Cases) -> None:
+    for n, words in enumerate(["Driver lost it", "Van broke down"]):
+        case = week.case("alice", "late_delivery", "minor", T0 + (100 + n) * H, "resolved", root_cause=words)
+        case.root_cause_key = "courier_delay"
+    session.flush()
+    names = {("late_delivery", "courier_delay"): "Courier delay"}
+    assert measures.top_root_causes(session, WEEK, names=names) == [
+        ("courier scan missed", 2),  # no kind chosen: the words, as before
+        ("Courier delay", 2),  # two different wordings, one kind
+        ("tax rate", 1),
+    ]
