@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheduled_jobs import _time_format, bulk_load
+from scheduled_jobs import OFFER_COLUMNS, REQUEST_COLUMNS, _time_format, bulk_load, shown
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -78,12 +78,12 @@ def main() -> None:
             with engine.connect() as conn:
                 existing = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
             if existing:
-                print(f"reusing {existing:,} cases in {_shown(url)}")
+                print(f"reusing {existing:,} cases in {shown(url)}")
             else:
                 started = time.perf_counter()
                 _fill(engine, cases=args.cases, seed=args.seed)
                 print(
-                    f"filled {_shown(url)} with {args.cases:,} cases in {time.perf_counter() - started:.1f} s"
+                    f"filled {shown(url)} with {args.cases:,} cases in {time.perf_counter() - started:.1f} s"
                 )
         finally:
             engine.dispose()
@@ -234,22 +234,10 @@ def _open(url: str) -> Engine:
     return engine
 
 
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
 CASE_COLUMNS = (
     "id", "customer_name", "customer_ref", "customer_email", "customer_phone", "tier", "category", "severity",
     "description", "order_value", "currency", "earlier_incidents", "status", "opened_by_id", "platform",
     "created_at", "updated_at", "resolved_at",
-)  # fmt: skip
-OFFER_COLUMNS = (
-    "id", "case_id", "type", "label", "amount", "currency", "status", "given_by_id", "created_at",
-    "granted_at",
-)  # fmt: skip
-REQUEST_COLUMNS = (
-    "id", "offer_id", "case_id", "requested_by_id", "approver_id", "level", "customer_waiting", "status",
-    "due_at", "created_at",
 )  # fmt: skip
 LESSON_COLUMNS = ("id", "kind", "channel", "case_id", "payload", "status", "due_at", "attempts", "created_at")
 EVENT_COLUMNS = ("id", "at", "case_id", "platform", "action", "detail")

@@ -38,14 +38,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from scheduled_jobs import Table, bulk_load
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from scheduled_jobs import Table, bulk_load, open_database, shown
+from scheduled_jobs import stamp as stamp_for
+from sqlalchemy import Engine, event, text
 
 from alembic import command
 from bot import digest, measures, reports
@@ -147,18 +146,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     url = args.database_url
-    engine = _open(url, reuse=args.reuse)
+    engine = open_database(url, reuse=args.reuse)
     try:
         migrate.upgrade(engine)
         with engine.connect() as conn:
             existing = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
         if existing:
-            print(f"reusing {existing:,} cases in {_shown(url)}")
+            print(f"reusing {existing:,} cases in {shown(url)}")
         else:
             started = time.perf_counter()
             rows = fill(engine, cases=args.cases, staff=args.staff, locations=args.locations, seed=args.seed)
             print(
-                f"filled {_shown(url)} in {time.perf_counter() - started:.1f} s: "
+                f"filled {shown(url)} in {time.perf_counter() - started:.1f} s: "
                 + ", ".join(f"{n:,} {table}" for table, n in rows.items())
             )
         policy = load_policy()
@@ -349,32 +348,6 @@ def _one_line(sql: str) -> str:
 # The database: created or reused, migrated, filled.
 
 
-def _open(url: str, *, reuse: bool) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or "")
-        if not reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return make_engine(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = parsed.database
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-            if exists and not reuse:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            if not exists or not reuse:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return make_engine(url)
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def _downgrade(engine: Engine, revision: str) -> None:
     config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
@@ -393,7 +366,7 @@ def _analyze(engine: Engine) -> None:
 def fill(engine: Engine, *, cases: int, staff: int, locations: int, seed: int) -> dict[str, int]:
     """Fill a migrated, empty database; return how many rows each table got."""
     rng = np.random.default_rng(seed)
-    stamp = _stamp(engine.dialect.name)
+    stamp = stamp_for(engine.dialect.name)
     people, openers, managers = _staff(staff, locations, stamp)
     plan = _plan(rng, cases, openers)
     counts: dict[str, int] = {}
@@ -429,13 +402,6 @@ def fill(engine: Engine, *, cases: int, staff: int, locations: int, seed: int) -
                 last = f"(SELECT max(id) FROM {table})"
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))
     return {"staff": len(people), **counts}
-
-
-def _stamp(dialect: str) -> Callable[[float], Any]:
-    if dialect == "sqlite":
-        # How Mend's UtcDateTime is stored on SQLite: naive UTC text, always with microseconds.
-        return lambda ts: datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return lambda ts: datetime.fromtimestamp(ts, UTC)
 
 
 def _staff(

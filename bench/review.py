@@ -25,18 +25,18 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scheduled_jobs import bulk_load
-from sqlalchemy import Engine, create_engine, event, text
+from scheduled_jobs import bulk_load, open_database
+from scheduled_jobs import stamp as stamp_for
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot import review, review_rules
 from db import migrate
-from db.session import make_engine, make_sessions
+from db.session import make_sessions
 from policies.loader import load_policy
 from policies.schema import Policy
 
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the database if it already holds cases")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    engine = _open(args.database_url, reuse=args.reuse)
+    engine = open_database(args.database_url, reuse=args.reuse)
     try:
         migrate.upgrade(engine)
         with engine.connect() as conn:
@@ -156,31 +156,10 @@ class _statements:
         event.remove(self.engine, "after_cursor_execute", self._after)
 
 
-def _open(url: str, *, reuse: bool) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if not reuse:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
-        return make_engine(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
-            exists = found.first() is not None
-            if exists and not reuse:
-                conn.execute(text(f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
-            if not exists or not reuse:
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        admin.dispose()
-    return make_engine(url)
-
-
 def fill(engine: Engine, *, cases: int, staff: int, seed: int) -> dict[str, int]:
     """Fill a migrated, empty database; return how many rows each table got."""
     rng = np.random.default_rng(seed)
-    stamp = _stamp(engine.dialect.name)
+    stamp = stamp_for(engine.dialect.name)
     people, roles, boss = _staff(staff, stamp)
     openers = np.array([n for n, role in roles.items() if role in LIMITS])
     # Cases in time order; a few people give more than most, or just under their limit.
@@ -265,13 +244,6 @@ def _staff(
         roles[n], boss[n] = "frontline", above
         rows.append((n, f"Person {n}", f"p{n}@example.com", "frontline", above, "hq", hired))
     return rows, roles, boss
-
-
-def _stamp(dialect: str) -> Callable[[float], Any]:
-    if dialect == "sqlite":
-        # How Mend's UtcDateTime is stored on SQLite: naive UTC text, always with microseconds.
-        return lambda ts: datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return lambda ts: datetime.fromtimestamp(ts, UTC)
 
 
 if __name__ == "__main__":

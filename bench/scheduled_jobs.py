@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
@@ -50,6 +51,40 @@ def _time_format(dialect: str) -> Callable[[datetime], Any]:
         # so that the database compares the text as it compares times.
         return lambda moment: moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return lambda moment: moment
+
+
+def stamp(dialect: str) -> Callable[[float], Any]:
+    """Return how a POSIX timestamp is written into a table by `bulk_load` on this database."""
+    to_value = _time_format(dialect)
+    return lambda ts: to_value(datetime.fromtimestamp(ts, UTC))
+
+
+def open_database(url: str, *, reuse: bool) -> Engine:
+    """Return an engine on a benchmark's own database: made again (a SQLite file deleted, a
+    PostgreSQL database dropped and created), or kept with `reuse` when it exists."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+        return make_engine(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database})
+            exists = found.first() is not None
+            if exists and not reuse:
+                conn.execute(text(f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
+            if not exists or not reuse:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+    return make_engine(url)
+
+
+def shown(url: str) -> str:
+    """Return a database URL as printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 Table = tuple[str, Sequence[str], Iterable[Sequence[Any]]]  # name, columns, rows of database values

@@ -128,8 +128,8 @@ def digest_reply(session: Session, policy: Policy, since: datetime, until: datet
 
 def digest_so_far(session: Session, policy: Policy, now: datetime) -> messages.Reply:
     """Return the digest of this week up to `now` (the terminal's /digest)."""
-    since = local_midnight(monday_of(now, ZoneInfo(policy.digest_timezone)), ZoneInfo(policy.digest_timezone))
-    return digest_reply(session, policy, since, now)
+    zone = ZoneInfo(policy.digest_timezone)
+    return digest_reply(session, policy, local_midnight(monday_of(now, zone), zone), now)
 
 
 def _given_since(session: Session, since: datetime, until: datetime) -> int:
@@ -144,8 +144,8 @@ def _given_since(session: Session, since: datetime, until: datetime) -> int:
 
 def _budgets(session: Session, policy: Policy) -> int:
     roles = session.execute(select(Staff.role, func.count()).group_by(Staff.role)).all()
-    known = lambda role: role if role in policy.roles else policy.default_role  # noqa: E731
-    return sum(policy.to_minor(policy.roles[known(role)].budget) * int(n) for role, n in roles)
+    fallback = policy.roles[policy.default_role]  # a role the policy no longer has, as effective_role
+    return sum(policy.to_minor(policy.roles.get(role, fallback).budget) * int(n) for role, n in roles)
 
 
 def _lessons(session: Session, since: datetime, until: datetime) -> list[Lesson]:

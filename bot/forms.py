@@ -78,7 +78,7 @@ def prefill_from_text(text: str, policy: Policy) -> dict[str, str]:
     return values
 
 
-def _input(
+def field_input(
     spec: FieldSpec,
     *,
     initial: str | None = None,
@@ -108,13 +108,13 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
         submit_label="Get suggestion",
         intro="Tell Mend what happened; it suggests an apology and what you may offer.",
         inputs=(
-            _input(fields.CUSTOMER_NAME, initial=values.get("customer_name")),
-            _input(
+            field_input(fields.CUSTOMER_NAME, initial=values.get("customer_name")),
+            field_input(
                 fields.CATEGORY,
                 initial=values.get("category"),
                 choices=tuple(Choice(k, c.label) for k, c in policy.categories.items()),
             ),
-            _input(
+            field_input(
                 fields.SEVERITY,
                 initial=values.get("severity", "major"),
                 choices=(
@@ -123,15 +123,15 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
                     Choice("critical", "Critical: serious harm or loss"),
                 ),
             ),
-            _input(fields.DESCRIPTION, initial=values.get("description")),
-            _input(fields.ASKED_FOR, initial=values.get("asked_for")),
-            _input(fields.CUSTOMER_REF, initial=values.get("customer_ref")),
-            _input(fields.CUSTOMER_EMAIL),
-            _input(fields.CUSTOMER_PHONE),
-            _input(
+            field_input(fields.DESCRIPTION, initial=values.get("description")),
+            field_input(fields.ASKED_FOR, initial=values.get("asked_for")),
+            field_input(fields.CUSTOMER_REF, initial=values.get("customer_ref")),
+            field_input(fields.CUSTOMER_EMAIL),
+            field_input(fields.CUSTOMER_PHONE),
+            field_input(
                 fields.ORDER_VALUE, initial=values.get("order_value"), placeholder=f"in {policy.currency}"
             ),
-            _input(
+            field_input(
                 fields.TIER,
                 initial=values.get("tier", policy.adjustments.default_tier),
                 choices=tuple(Choice(t, t.capitalize()) for t in policy.adjustments.tiers),
@@ -152,8 +152,8 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
             "more goes for approval."
         ),
         inputs=(
-            _input(fields.AMOUNT, placeholder=f"in {policy.currency}"),
-            _input(
+            field_input(fields.AMOUNT, placeholder=f"in {policy.currency}"),
+            field_input(
                 fields.TYPE,
                 initial="voucher",
                 choices=tuple(
@@ -162,7 +162,7 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
                     if t is not OptionType.APOLOGY_ONLY
                 ),
             ),
-            _input(fields.LABEL),
+            field_input(fields.LABEL),
         ),
     )
 
@@ -175,7 +175,7 @@ def deny_form(request_id: int, summary: str) -> Form:
         value=Target(request_id=request_id).encode(),
         submit_label="Deny",
         fields=(Field("Request", summary),),
-        inputs=(_input(fields.DENY_REASON),),
+        inputs=(field_input(fields.DENY_REASON),),
     )
 
 
@@ -189,14 +189,14 @@ def resolve_form(case: Case, policy: Policy) -> Form:
         submit_label="Check the lesson",
         intro="Next you see the lesson exactly as the team will read it, before it is posted.",
         inputs=(
-            _input(fields.OUTCOME, initial=case.outcome),
-            _input(
+            field_input(fields.OUTCOME, initial=case.outcome),
+            field_input(
                 fields.ROOT_CAUSE_KEY,
                 initial=case.root_cause_key,
                 choices=tuple(Choice(name, label) for name, label in causes.items()),
             ),
-            _input(fields.ROOT_CAUSE, initial=case.root_cause),
-            _input(fields.LESSON, initial=case.lesson),
+            field_input(fields.ROOT_CAUSE, initial=case.root_cause),
+            field_input(fields.LESSON, initial=case.lesson),
         ),
     )
 
@@ -222,7 +222,7 @@ def lesson_form(
         intro=messages.lesson_check_intro(removed_more),
         fields=tuple(facts),
         inputs=tuple(
-            _input(spec, initial=texts.get(spec.name))
+            field_input(spec, initial=texts.get(spec.name))
             for spec in (fields.WHAT_HAPPENED, fields.LESSON_OUTCOME, fields.ROOT_CAUSE, fields.LESSON)
         ),
     )
@@ -235,7 +235,7 @@ def reason_form(case: Case, *, reopen: bool) -> Form:
         action=ActionId.REOPEN_CASE if reopen else ActionId.CANCEL_CASE,
         value=Target(case_id=case.id).encode(),
         submit_label="Reopen" if reopen else "Cancel case",
-        inputs=(_input(fields.REASON),),
+        inputs=(field_input(fields.REASON),),
     )
 
 
@@ -255,5 +255,5 @@ def task_form(task: Task, action: ActionId) -> Form:
         value=Target(task_id=task.id).encode(),
         submit_label=submit,
         fields=(Field("Task", task.title),),
-        inputs=(_input(spec),),
+        inputs=(field_input(spec),),
     )

@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, distinct, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot import measures_sql as sql
 from db.aggregates import for_analysis, seconds_between
-from db.models import Case, CaseStatus
+from db.learning import PracticeAttempt
+from db.models import Case, CaseStatus, Offer
 from policies.learning import OTHER
 
 REPEAT_WITHIN = timedelta(days=90)
@@ -343,3 +344,40 @@ def top_root_causes(
         (named.get((cat, str(what)), str(what).replace("_", " ")) if cat else str(what), int(n))
         for cat, what, n in session.execute(query).all()
     ]
+
+
+@dataclass(frozen=True)
+class AskedAndGiven:
+    """A cohort's cases, those whose customer asked for something, and of those the ones given anything."""
+
+    cases: int = 0
+    asked: int = 0
+    given: int = 0
+
+
+def asked_and_given(session: Session, period: Period, *, scope: set[int] | None = None) -> AskedAndGiven:
+    """Count the cases opened in `period` (by `scope`), those where the customer asked for something,
+    and of those the ones given compensation (granted or approved)."""
+    given = exists().where(Offer.case_id == Case.id, Offer.status.in_(sql.GIVEN))
+    asked = Case.asked_for.is_not(None)
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((asked, 1), else_=0)), 0),
+        # The offers are looked up only for cases that asked (a CASE evaluates lazily; AND may not).
+        func.coalesce(func.sum(case((asked, case((given, 1), else_=0)), else_=0)), 0),
+    ).where(Case.created_at >= period.since, Case.created_at < period.until)
+    if scope is not None:
+        query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
+    cases, asked_n, given_n = session.execute(query).one()
+    return AskedAndGiven(cases=int(cases), asked=int(asked_n), given=int(given_n))
+
+
+def practised(session: Session, period: Period, *, scope: set[int] | None = None) -> tuple[int, int]:
+    """Count the practice cases answered in a period (by `scope`, None: everyone), and by how many people."""
+    query = select(func.count(PracticeAttempt.id), func.count(distinct(PracticeAttempt.staff_id))).where(
+        PracticeAttempt.completed_at >= period.since, PracticeAttempt.completed_at < period.until
+    )
+    if scope is not None:
+        query = query.where(PracticeAttempt.staff_id.in_(sorted(scope)))
+    attempts, people = session.execute(query).one()
+    return int(attempts), int(people)

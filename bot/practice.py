@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session, aliased
 
@@ -33,9 +33,9 @@ from bot.commands import Actor
 from bot.deliveries import Channel, Kind
 from bot.errors import InvalidInput, NotAllowed
 from bot.fields import FieldSpec
-from bot.forms import _input
+from bot.forms import field_input
 from bot.lessons import customer_data, redact_reply, redactor_for
-from bot.measures import Period
+from bot.measures import practised  # noqa: F401 - counted with the measures; also read as practice.practised
 from bot.messages.practice import APOLOGY_ONLY, FORM_SUBMIT, FORM_TITLE, HowItWasHandled, PracticeFacts
 from bot.ports import Clock
 from bot.presses import Deps, Press, Route
@@ -73,7 +73,7 @@ def choose_case(session: Session, person: Staff, policy: Policy) -> Case | None:
     opener = aliased(Staff)
     default = policy.default_location
     here = func.coalesce(opener.location, default) == (person.location or default)
-    practised = (
+    done_before = (
         select(PracticeAttempt.id)
         .where(
             PracticeAttempt.case_id == Case.id,
@@ -86,7 +86,7 @@ def choose_case(session: Session, person: Staff, policy: Policy) -> Case | None:
         select(Case)
         .join(opener, opener.id == Case.opened_by_id)
         .where(*_practisable(policy), Case.opened_by_id != person.id)
-        .order_by(when_then((practised, 1), else_=0), when_then((here, 0), else_=1), func.random())
+        .order_by(when_then((done_before, 1), else_=0), when_then((here, 0), else_=1), func.random())
         .limit(1)
     )
     return session.scalars(query).first()
@@ -157,8 +157,8 @@ def practice_form(session: Session, case: Case, person: Staff, policy: Policy, n
         intro=messages.practice_intro(),
         fields=messages.practice_facts(facts_of(case, policy), policy),
         inputs=(
-            _input(OFFER, choices=tuple(Choice(value, label) for value, label in choices.items())),
-            _input(APOLOGY),
+            field_input(OFFER, choices=tuple(Choice(value, label) for value, label in choices.items())),
+            field_input(APOLOGY),
         ),
     )
 
@@ -312,17 +312,6 @@ def follow_up_of(session: Session, case: Case) -> str:
     if any(a == "follow_up_unhappy" for a, _ in answers):
         return "unhappy"
     return "not_asked"
-
-
-def practised(session: Session, period: Period, *, scope: set[int] | None = None) -> tuple[int, int]:
-    """Count the practice cases answered in a period (by `scope`, None: everyone), and by how many people."""
-    query = select(func.count(PracticeAttempt.id), func.count(distinct(PracticeAttempt.staff_id))).where(
-        PracticeAttempt.completed_at >= period.since, PracticeAttempt.completed_at < period.until
-    )
-    if scope is not None:
-        query = query.where(PracticeAttempt.staff_id.in_(sorted(scope)))
-    attempts, people = session.execute(query).one()
-    return int(attempts), int(people)
 
 
 # --- the lessons channel's practice case of the week -------------------------------------

@@ -11,11 +11,11 @@ messages from Mend (Slack DM, Teams personal chat, or the terminal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import deliveries, measures, messages
@@ -23,13 +23,13 @@ from bot.charts import WeeklyCases
 from bot.commands import Actor
 from bot.deliveries import Kind
 from bot.errors import InvalidInput
-from bot.measures import Dimension, Period, Repeats, Row
+from bot.measures import AskedAndGiven, Dimension, Period, Repeats, Row
 from bot.ports import Clock
 from bot.quiet_hours import local_midnight, monday_of
 from bot.replies import Reply
 from bot.staff import effective_role, resolve_actor
 from db import queries
-from db.models import Case, Offer, OfferStatus, Staff
+from db.models import Staff
 from policies.schema import Policy
 
 SPANS = {"week": timedelta(days=7), "month": timedelta(days=30)}
@@ -54,37 +54,6 @@ def team_of(session: Session, viewer: Staff, policy: Policy) -> set[int] | None:
 
 
 @dataclass(frozen=True)
-class AskedAndGiven:
-    """A cohort's cases, those whose customer asked for something, and of those the ones given anything."""
-
-    cases: int = 0
-    asked: int = 0
-    given: int = 0
-
-
-def asked_and_given(session: Session, period: Period, *, scope: set[int] | None = None) -> AskedAndGiven:
-    """Count the cases opened in `period` (by `scope`), those where the customer asked for something,
-    and of those the ones given compensation (granted or approved).
-
-    Here rather than in bot/measures.py, which is at its size limit.
-    """
-    given = exists().where(
-        Offer.case_id == Case.id, Offer.status.in_((OfferStatus.GRANTED.value, OfferStatus.APPROVED.value))
-    )
-    asked = Case.asked_for.is_not(None)
-    query = select(
-        func.count(),
-        func.coalesce(func.sum(case((asked, 1), else_=0)), 0),
-        # The offers are looked up only for cases that asked (a CASE evaluates lazily; AND may not).
-        func.coalesce(func.sum(case((asked, case((given, 1), else_=0)), else_=0)), 0),
-    ).where(Case.created_at >= period.since, Case.created_at < period.until)
-    if scope is not None:
-        query = query.where(Case.opened_by_id.in_(sorted(scope)) if scope else literal(False))
-    cases, asked_n, given_n = session.execute(query).one()
-    return AskedAndGiven(cases=int(cases), asked=int(asked_n), given=int(given_n))
-
-
-@dataclass(frozen=True)
 class Report:
     """The measures of one period, by one dimension (or none), for one scope."""
 
@@ -94,7 +63,7 @@ class Report:
     total: Row
     repeats: Repeats
     root_causes: list[tuple[str, int]]
-    asked: AskedAndGiven = AskedAndGiven()
+    asked: AskedAndGiven = field(default_factory=AskedAndGiven)
 
 
 def cause_names(policy: Policy) -> dict[tuple[str, str], str]:
@@ -131,7 +100,7 @@ def build_report(
         root_causes=measures.top_root_causes(
             session, period, scope=scope, limit=5, names=cause_names(policy)
         ),
-        asked=asked_and_given(session, period, scope=scope),
+        asked=measures.asked_and_given(session, period, scope=scope),
     )
 
 
@@ -214,13 +183,11 @@ def report_reply(
     session: Session, policy: Policy, viewer: Staff, since: datetime, until: datetime, span: str
 ) -> Reply:
     """Return the report a person asked for: their team's measures and the weekly chart."""
-    from bot.practice import practised  # here: bot.practice imports this module (through bot.lessons)
-
     scope = team_of(session, viewer, policy)
     period = Period(since, until)
     report = build_report(session, policy, period, by=Dimension.CATEGORY, scope=scope)
     chart, _ = weekly(session, policy, period, scope=scope)
-    practice = practised(session, period, scope=scope)
+    practice = measures.practised(session, period, scope=scope)
     return messages.team_report(report, chart, policy, span=span, whose=whose(scope), practised=practice)
 
 

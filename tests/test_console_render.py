@@ -7,7 +7,8 @@ import struct
 
 from PIL import Image as PILImage
 
-from adapters.console.chat import ChatSession, ConsoleNotifier
+from adapters.console.chat import ChatSession
+from adapters.console.notifier import ConsoleNotifier
 from adapters.console.render import inert, render, shown
 from bot.ports import Recipient
 from bot.replies import ActionId, Button, Field, Image, Item, Reply

@@ -133,6 +133,13 @@ class Cases:
 def week(session: Session, people: None) -> Cases:
     """Five cases opened in the week and one the week before; see each test for what it implies."""
     w = Cases(session)
+    store_week(w)
+    session.flush()
+    return w
+
+
+def store_week(w: Cases) -> None:
+    """Store the week's cases (and the one before it) through `w`."""
     # c1: Alice, offered $7 on her own after 10 minutes, resolved after an hour, confirmed fixed.
     c1 = w.case(
         "alice", "late_delivery", "minor", T0 + H, "recovered", ref="A-1", root_cause="Courier scan missed"
@@ -172,8 +179,6 @@ def week(session: Session, people: None) -> Cases:
     w.event(c5, "case_resolved", T0 + H)  # resolved this week, but opened before it
     # c6: Alice, cancelled; the customer of c1 again, six days later.
     w.case("alice", "long_wait", "minor", T0 + 144 * H, "cancelled", ref="a1")
-    session.flush()
-    return w
 
 
 def only(rows: list[measures.Row]) -> measures.Row:

@@ -30,7 +30,7 @@ from bot.reports import build_report
 from policies.schema import Policy
 from tests.conftest import STAFF_CSV
 from tests.fakes import FakeClock
-from tests.test_measures import T0, Cases, H, M
+from tests.test_measures import Cases, store_week
 
 WEEK = ["--from", "2026-11-01", "--to", "2026-11-08"]
 
@@ -47,44 +47,7 @@ def week(fresh_sessions: sessionmaker[Session], policy: Policy) -> sessionmaker[
     """The five cases of the week in tests/test_measures.py, and the one before it, committed."""
     with fresh_sessions() as session:
         staff.import_staff(STAFF_CSV, session=session, policy=policy, clock=FakeClock())
-        w = Cases(session)
-        c1 = w.case(
-            "alice",
-            "late_delivery",
-            "minor",
-            T0 + H,
-            "recovered",
-            ref="A-1",
-            root_cause="Courier scan missed",
-        )
-        w.offer(c1, 700, "granted", T0 + H + 10 * M)
-        w.event(c1, "case_resolved", T0 + 2 * H)
-        w.event(c1, "follow_up_fixed", T0 + 30 * H)
-        c2 = w.case(
-            "alice",
-            "late_delivery",
-            "major",
-            T0 + 24 * H,
-            "open",
-            email="x@example.com",
-            root_cause="courier scan missed",
-        )
-        o2 = w.offer(c2, 3000, "approved", T0 + 24 * H + 20 * M)
-        w.decide(w.request(c2, o2, "approved", T0 + 24 * H + 20 * M), "approved", T0 + 24 * H + 50 * M)
-        w.event(c2, "case_resolved", T0 + 29 * H)
-        w.event(c2, "follow_up_unhappy", T0 + 72 * H)
-        w.event(c2, "case_reopened", T0 + 73 * H)
-        c3 = w.case("erin", "billing_error", "minor", T0 + 48 * H, "resolved", root_cause="Tax rate")
-        w.event(c3, "case_resolved", T0 + 51 * H)
-        w.event(c3, "follow_up_unreachable", T0 + 80 * H)
-        c4 = w.case("erin", "billing_error", "critical", T0 + 72 * H, "open", phone="+1 555 010 2030")
-        o4 = w.offer(c4, 5000, "denied", T0 + 73 * H)
-        r4 = w.request(c4, o4, "denied", T0 + 73 * H, level=1)
-        w.decide(r4, "denied", T0 + 74 * H)
-        w.fallback(c4, r4, T0 + 73 * H + 10 * M)
-        c5 = w.case("alice", "late_delivery", "minor", T0 - 24 * H, "recovered", ref="B-2")
-        w.offer(c5, 999, "granted", T0 - 23 * H)
-        w.case("alice", "long_wait", "minor", T0 + 144 * H, "cancelled", ref="a1")
+        store_week(Cases(session))
         session.commit()
     return fresh_sessions
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import shlex
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,13 +23,14 @@ from adapters.console.answers import (
     checked_answer,
     later_hours,
 )
+from adapters.console.notifier import ConsoleNotifier, charts_dir
 from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, shown, usage
 from adapters.edge import Outcome, UseCases
 from bot import cases, digest, dispatcher, forms, jobs, reports, review, staff, tasks
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
-from bot.ports import Clock, Recipient
+from bot.ports import Clock
 from bot.replies import Form, Input, InputKind, Reply
 from bot.values import Target
 from db import queries
@@ -72,13 +71,6 @@ In a form: Enter keeps the answer in [brackets], /cancel leaves the form without
 and // starts an answer that begins with /."""
 
 PLATFORM_NAMES = {Platform.SLACK.value: "Slack", Platform.TEAMS.value: "Teams"}
-CHARTS_DIR_VARIABLE = "MEND_CHARTS_DIR"
-
-
-def charts_dir() -> Path:
-    """Return where the terminal saves charts: MEND_CHARTS_DIR, else mend-charts in the current directory."""
-    # Read here, not in Settings: only the terminal saves files, and `mend chat` passes no settings down.
-    return Path(os.environ.get(CHARTS_DIR_VARIABLE) or "mend-charts")
 
 
 class ShiftedClock:
@@ -91,30 +83,6 @@ class ShiftedClock:
     def now(self) -> datetime:
         """Return the shifted time."""
         return self.base.now() + self.offset
-
-
-@dataclass
-class ConsoleNotifier:
-    """Prints what Mend sends to people and channels, as if it arrived in their chat."""
-
-    out: TextIO
-    sent: list[tuple[str, Reply]] = field(default_factory=list)
-    charts: Path = field(default_factory=charts_dir)  # where a message's chart is saved
-    # The channels' names as the policy configures them, by purpose (lessons, approvals).
-    channels: dict[str, str] = field(default_factory=dict)
-
-    def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
-        """Print a message for its recipient (and save its chart, if it has one)."""
-        channel = recipient.channel and self.channels.get(recipient.channel, recipient.channel)
-        who = f"#{channel.lstrip('#')}" if channel else recipient.name
-        self.sent.append((who, reply))
-        print(f"\n── message for {who} ──\n{shown(reply, self.charts)}", file=self.out)
-        return {"console": len(self.sent)}
-
-    def update(self, sent_ref: dict[str, Any], reply: Reply) -> None:
-        """Print the new version of a message sent earlier."""
-        who = self.sent[sent_ref["console"] - 1][0] if sent_ref.get("console") else "?"
-        print(f"\n── message for {who} updated ──\n{shown(reply, self.charts)}", file=self.out)
 
 
 class ChatSession:
