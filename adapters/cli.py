@@ -81,6 +81,10 @@ def chat(
         str, typer.Option("--as", help="who you are (a user id in the staff directory)")
     ] = "alice",
     demo: Annotated[bool, typer.Option(help="load a small demo staff directory first")] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option(help="the language to chat in (en, es, de, fr); else the directory's or the policy's"),
+    ] = None,
 ) -> None:
     """Play the whole recovery loop in the terminal: open, offer, approve, resolve."""
     from adapters.console.chat import ChatSession
@@ -101,7 +105,13 @@ def chat(
                 "Demo staff: alice (frontline) -> bob (supervisor) -> carol (manager) -> dana (director)."
             )
         ChatSession(
-            runtime.sessions, runtime.policy, runtime.clock, as_user.lower(), read=input, out=sys.stdout
+            runtime.sessions,
+            runtime.policy,
+            runtime.clock,
+            as_user.lower(),
+            read=input,
+            out=sys.stdout,
+            locale=locale,
         ).run()
     finally:
         runtime.close()

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.sender import Sender
-from bot import actions, deliveries, messages, staff
+from bot import actions, deliveries, i18n, languages, messages, staff
 from bot.commands import Actor
 from bot.errors import MendError
 from bot.ports import Clock
@@ -53,6 +53,7 @@ class Outcome(Generic[R]):
     """What running a use case gave: its result, or the error reply that replaces it."""
 
     result: R | Reply
+    language: str = i18n.DEFAULT  # the language it was written in, for what the edge adds after
     error: MendError | None = None  # the person's mistake, when that is what happened
     code: str | None = None  # the correlation code of a failure that is not theirs
     due_now: bool = False  # the use case queued a delivery due at once
@@ -115,33 +116,44 @@ class UseCases:
 
         return work
 
-    def call(self, work: Callable[[Session], R], *, what: str) -> Outcome[R]:
-        """Run `work` once in a session of its own, here (blocking); see the module's docstring."""
-        with self.sessions() as session:
-            return self._carry_out(session, work, what)
+    def call(self, work: Callable[[Session], R], *, what: str, actor: Actor | None = None) -> Outcome[R]:
+        """Run `work` once in a session of its own, here (blocking); see the module's docstring.
 
-    async def run(self, work: Callable[[Session], R], *, what: str) -> Outcome[R]:
-        """Run `work` once without blocking the event loop; see the module's docstring."""
+        What it says is written in `actor`'s language (`bot.languages.of_actor`).
+        """
+        with self.sessions() as session:
+            return self._carry_out(session, work, what, actor)
+
+    async def run(self, work: Callable[[Session], R], *, what: str, actor: Actor | None = None) -> Outcome[R]:
+        """Run `work` once without blocking the event loop; see `call` and the module's docstring."""
         if self.loop_sessions is not None:
             async with self.loop_sessions() as session:
-                return await session.run_sync(self._carry_out, work, what)
-        call = functools.partial(self.call, work, what=what)
+                return await session.run_sync(self._carry_out, work, what, actor)
+        call = functools.partial(self.call, work, what=what, actor=actor)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
-    def _carry_out(self, session: Session, work: Callable[[Session], R], what: str) -> Outcome[R]:
+    def _carry_out(
+        self, session: Session, work: Callable[[Session], R], what: str, actor: Actor | None
+    ) -> Outcome[R]:
+        language = i18n.first_spoken(actor.locale if actor else None, self.policy.locale)
         try:
-            result = work(session)
+            if actor is not None:
+                language = languages.of_actor(session, actor, policy=self.policy)
+            with i18n.speaking(language):
+                result = work(session)
             if session.in_transaction():
                 session.commit()
         except MendError as exc:
             session.rollback()
-            return Outcome(messages.error(exc.message, field=exc.field), error=exc)
+            with i18n.speaking(language):
+                return Outcome(messages.error(exc.message, field=exc.field), language, error=exc)
         except Exception:
             session.rollback()
             code = uuid.uuid4().hex[:8]
             log.exception("%s failed [%s]", what, code)
-            return Outcome(messages.unexpected(code), code=code)
-        return Outcome(result, due_now=deliveries.due_now(session))
+            with i18n.speaking(language):
+                return Outcome(messages.unexpected(code), language, code=code)
+        return Outcome(result, language, due_now=deliveries.due_now(session))
 
     async def after(self, outcome: Outcome[Any], shown_at: dict[str, Any] | None, *, what: str) -> None:
         """Record where a reply to keep up to date was shown, then send what is due now."""

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, fields, messages, tasks
+from bot import deliveries, fields, i18n, messages, tasks
 from bot.audit import record
 from bot.commands import Actor, CancelCase, OpenCase, ReopenCase
 from bot.customers import customer_keys, first_name, keys_from_query
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.home import home_of
 from bot.ports import Clock
 from bot.quiet_hours import zone_of
 from bot.replies import Reply
@@ -155,10 +156,11 @@ def _validate(cmd: OpenCase, policy: Policy) -> dict:
     order_value = None
     if (cmd.order_value or "").strip():
         try:
-            order_value = parse_amount(cmd.order_value or "", policy.currency)
+            comma = i18n.decimal_comma()
+            order_value = parse_amount(cmd.order_value or "", policy.currency, decimal_comma=comma)
         except AmountError as exc:
             raise InvalidInput(
-                fields.ORDER_VALUE.name, messages.bad_amount(fields.ORDER_VALUE.name, str(exc))
+                fields.ORDER_VALUE.name, messages.bad_amount(fields.ORDER_VALUE.name, exc)
             ) from None
     return {
         "customer_name": name,
@@ -193,7 +195,12 @@ def suggestion_for(
         earlier_incidents=case.earlier_incidents,
     )
     return suggest(
-        policy, facts, role=effective_role(staff, policy), spent=room.spent, given_on_case=room.given_on_case
+        policy,
+        facts,
+        role=effective_role(staff, policy),
+        spent=room.spent,
+        given_on_case=room.given_on_case,
+        language=i18n.language(),
     )
 
 
@@ -373,10 +380,6 @@ def my_cases(actor: Actor, *, session: Session, policy: Policy, clock: Clock) ->
     """Return the acting person's open cases and what waits on them."""
     now = clock.now()
     staff = resolve_actor(session, actor, policy=policy, now=now)
-    cases = queries.list_open_cases(session, staff.id)
-    waiting = queries.list_pending_requests_for(
-        session, staff.id, group_member=staff.email in policy.approvals.group
-    )
-    room = get_headroom(session, staff, policy=policy, now=now)
+    reply = home_of(session, staff, policy=policy, now=now)
     session.commit()
-    return messages.my_cases(staff, cases, waiting, room, policy)
+    return reply

@@ -10,6 +10,8 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot import i18n
+from bot.i18n import _
 from bot.replies import Image
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
@@ -34,13 +36,16 @@ RATE_COLOUR = "#222222"
 class WeeklyCases:
     """Cases per week by category, and the share confirmed fixed each week (None: no follow-up yet)."""
 
-    weeks: Sequence[str]  # labels, oldest first
-    by_category: Mapping[str, Sequence[int]]  # label -> count per week
+    weeks: Sequence[str]  # labels, oldest first, as the reader writes dates
+    by_category: Mapping[str, Sequence[int]]  # label (as the reader reads it) -> count per week
     recovery_rate: Sequence[float | None]
 
 
 def weekly_cases_image(data: WeeklyCases, *, title: str, name: str) -> Image:
-    """Return the chart of `weekly_cases_png` as a reply's image, described in words."""
+    """Return the chart of `weekly_cases_png` as a reply's image, described in words.
+
+    `title` is the English title, marked with `N_`: it is drawn in the reader's language.
+    """
     return Image(png=weekly_cases_png(data, title=title), alt=describe(data), name=name)
 
 
@@ -48,20 +53,30 @@ def describe(data: WeeklyCases) -> str:
     """Return what the weekly chart shows, in words (its alt text)."""
     weeks = data.weeks
     totals = [sum(series[k] for series in data.by_category.values()) for k in range(len(weeks))]
-    rates = ", ".join("no answers" if r is None else f"{r:.0%}" for r in data.recovery_rate)
-    return (
-        f"Cases opened per week from {weeks[0]} to {weeks[-1]}: {', '.join(map(str, totals))}."
-        f" Share confirmed fixed: {rates}."
+    # Translators: in the chart's description, a week none of whose cases had a follow-up answered.
+    rates = ", ".join(_("no answers") if r is None else i18n.percent(r) for r in data.recovery_rate)
+    # Translators: the chart's description for people who cannot see it; {first} and {last} are weeks
+    # (dates), {totals} and {rates} lists of numbers and percentages, one per week.
+    return _(
+        "Cases opened per week from {first} to {last}: {totals}. Share confirmed fixed: {rates}.",
+        first=weeks[0],
+        last=weeks[-1],
+        totals=", ".join(i18n.number(t) for t in totals),
+        rates=rates,
     )
 
 
 def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:
-    """Return a stacked bar chart of cases per week by category with the recovery rate as a line."""
+    """Return a stacked bar chart of cases per week by category with the recovery rate as a line.
+
+    `title` is the English title, marked with `N_`; the title, axes and legend are drawn in the
+    reader's language, numbers and percentages as they write them.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, PercentFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     cases = figure.add_subplot()
@@ -72,18 +87,21 @@ def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:
         cases.bar(positions, counts, bottom=bottom, label=label, color=colour, hatch=hatch, width=0.7)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     cases.set_xticks(list(positions), list(data.weeks))
-    cases.set_ylabel("Cases opened")
+    cases.set_ylabel(_("Cases opened"))
     cases.yaxis.set_major_locator(MaxNLocator(integer=True))
+    cases.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: i18n.number(round(value))))
     cases.set_ylim(0, max([*bottom, 1]) * 1.15)
     cases.spines[["top"]].set_visible(False)
     rate = cases.twinx()
     points = [(x, r * 100) for x, r in zip(positions, data.recovery_rate, strict=True) if r is not None]
+    # Translators: the chart's line and right-hand axis: the share of cases whose customer confirmed the fix.
+    fixed = _("Confirmed fixed")
     if points:
         xs, ys = zip(*points, strict=True)
-        rate.plot(xs, ys, color=RATE_COLOUR, marker="o", linewidth=2, label="Confirmed fixed")
+        rate.plot(xs, ys, color=RATE_COLOUR, marker="o", linewidth=2, label=fixed)
     rate.set_ylim(0, 105)
-    rate.yaxis.set_major_formatter(PercentFormatter())
-    rate.set_ylabel("Confirmed fixed")
+    rate.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: i18n.percent(value / 100)))
+    rate.set_ylabel(fixed)
     rate.spines[["top"]].set_visible(False)
     handles = cases.get_legend_handles_labels()[0] + rate.get_legend_handles_labels()[0]
     if handles:
@@ -91,7 +109,7 @@ def weekly_cases_png(data: WeeklyCases, *, title: str) -> bytes:
         figure.legend(
             handles=handles, loc="outside lower center", ncols=columns, frameon=False, fontsize="small"
         )
-    figure.suptitle(title, fontsize=12)
+    figure.suptitle(_(title), fontsize=12)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
     return _palette(out.getvalue())

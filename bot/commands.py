@@ -18,6 +18,7 @@ class Actor:
     user_id: str
     name: str | None = None
     email: str | None = None
+    locale: str | None = None  # the language the platform reports for them (es-ES, de), if any
 
 
 @dataclass(frozen=True)

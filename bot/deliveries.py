@@ -43,6 +43,7 @@ class Kind(StrEnum):
     TASK_DONE = "task_done"  # to the lessons channel: what was changed
     REVIEW = "review"  # to a manager, weekly: their team's decisions that stood out
     PRACTICE = "practice"  # a practice case: weekly to the lessons channel, or to one person
+    HOME = "home"  # a person's Home, refreshed (bot.home_refresh); also a Home card a Teams edge showed
 
 
 class Channel(StrEnum):
@@ -299,7 +300,7 @@ def remember_message(
     session: Session,
     *,
     kind: Kind,
-    case_id: int,
+    case_id: int | None,
     recipient_id: int,
     sent_ref: dict[str, Any],
     now: datetime,

@@ -60,6 +60,7 @@ class SendJob:
     skipped: bool = False
     error: SendError | None = None
     defer_until: datetime | None = None  # not sent now: due again then (the recipient's working hours)
+    language: str = "en"  # the reader's, which the reply is written in (and the platform's own words)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import i18n, languages
 from bot.deliveries import FOLLOW_UP_KINDS, Kind
 from bot.delivery_leases import LEASE, claim_batch, claim_due, renew_leases
 from bot.delivery_outcomes import (
@@ -233,7 +234,8 @@ def _prepare(
                         "the message to update is still being sent", retry_after=UPDATE_WAIT_SECONDS
                     )
                     continue
-                job.reply = render(session, delivery, policy=policy)
+                job.language = languages.of_delivery(session, delivery, policy=policy)
+                job.reply = render(session, delivery, policy=policy, language=job.language)
                 if delivery.kind == Kind.CARD_UPDATE:
                     job.target_ref = target.sent_ref if target is not None else None
                 else:
@@ -264,13 +266,14 @@ def _sender(notifier: Notifier) -> Callable[[SendJob], None]:
             return
         assert job.reply is not None
         try:
-            if job.kind == Kind.CARD_UPDATE:
-                assert job.target_ref is not None
-                notifier.update(job.target_ref, job.reply)
-                job.sent_ref = job.target_ref
-            else:
-                assert job.recipient is not None
-                job.sent_ref = notifier.send(job.recipient, job.reply)
+            with i18n.speaking(job.language):  # a platform's own words (a card's "chart left out")
+                if job.kind == Kind.CARD_UPDATE:
+                    assert job.target_ref is not None
+                    notifier.update(job.target_ref, job.reply)
+                    job.sent_ref = job.target_ref
+                else:
+                    assert job.recipient is not None
+                    job.sent_ref = notifier.send(job.recipient, job.reply)
         except SendError as exc:
             job.error = exc
         except Exception as exc:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from bot import fields, messages
 from bot.fields import FieldSpec
+from bot.i18n import N_, _
+from bot.messages.cases import tier_word
 from bot.replies import ActionId, Choice, Field, Form, Input
 from bot.values import Target
 from db.models import Case, Task
-from policies.money import format_money
 from policies.schema import OptionType, Policy, Severity
 
 _AMOUNT = re.compile(
@@ -85,42 +86,55 @@ def field_input(
     choices: tuple[Choice, ...] = (),
     placeholder: str | None = None,
 ) -> Input:
-    """Return the input a field spec describes: its label, kind, help and limit are the spec's."""
+    """Return the input a field spec describes: its label, kind, help and limit are the spec's.
+
+    The spec's words are read in the reader's language; a `placeholder` given here already is.
+    """
     return Input(
         spec.name,
-        spec.label,
+        _(spec.label),
         spec.kind,
         required=spec.required,
         initial=initial,
-        hint=spec.hint,
-        placeholder=spec.placeholder if placeholder is None else placeholder,
+        hint=_(spec.hint) if spec.hint else "",
+        placeholder=(_(spec.placeholder) if spec.placeholder else "") if placeholder is None else placeholder,
         choices=choices,
         max_length=spec.max_length,
     )
+
+
+def _capitalized(word: str) -> str:
+    """Return a word with its first letter a capital (a choice's label)."""
+    return word[:1].upper() + word[1:]
 
 
 def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
     """Return the form that opens a case."""
     values = prefill or {}
     return Form(
-        title="Make it right",
+        # Translators: the title of the form that opens a service recovery case.
+        title=_("Make it right"),
         action=ActionId.OPEN_CASE,
-        submit_label="Get suggestion",
-        intro="Tell Mend what happened; it suggests an apology and what you may offer.",
+        # Translators: the button that submits the case form and shows what to say and offer.
+        submit_label=_("Get suggestion"),
+        intro=_("Tell Mend what happened; it suggests an apology and what you may offer."),
         inputs=(
             field_input(fields.CUSTOMER_NAME, initial=values.get("customer_name")),
             field_input(
                 fields.CATEGORY,
                 initial=values.get("category"),
-                choices=tuple(Choice(k, c.label) for k, c in policy.categories.items()),
+                choices=tuple(Choice(k, messages.category_label(k, policy)) for k in policy.categories),
             ),
             field_input(
                 fields.SEVERITY,
                 initial=values.get("severity", "major"),
                 choices=(
-                    Choice("minor", "Minor: an annoyance"),
-                    Choice("major", "Major: real trouble"),
-                    Choice("critical", "Critical: serious harm or loss"),
+                    # Translators: a choice of how badly the customer was let down.
+                    Choice("minor", _("Minor: an annoyance")),
+                    # Translators: a choice of how badly the customer was let down.
+                    Choice("major", _("Major: real trouble")),
+                    # Translators: a choice of how badly the customer was let down.
+                    Choice("critical", _("Critical: serious harm or loss")),
                 ),
             ),
             field_input(fields.DESCRIPTION, initial=values.get("description")),
@@ -129,12 +143,15 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
             field_input(fields.CUSTOMER_EMAIL),
             field_input(fields.CUSTOMER_PHONE),
             field_input(
-                fields.ORDER_VALUE, initial=values.get("order_value"), placeholder=f"in {policy.currency}"
+                fields.ORDER_VALUE,
+                initial=values.get("order_value"),
+                # Translators: a placeholder in an amount box; {currency} is a code such as USD.
+                placeholder=_("in {currency}", currency=policy.currency),
             ),
             field_input(
                 fields.TIER,
                 initial=values.get("tier", policy.adjustments.default_tier),
-                choices=tuple(Choice(t, t.capitalize()) for t in policy.adjustments.tiers),
+                choices=tuple(Choice(t, _capitalized(tier_word(t))) for t in policy.adjustments.tiers),
             ),
         ),
     )
@@ -143,21 +160,23 @@ def case_form(policy: Policy, prefill: dict[str, str] | None = None) -> Form:
 def amount_form(case: Case, policy: Policy, available: int) -> Form:
     """Return the form for an amount the employee chooses."""
     return Form(
-        title=f"Other amount for {case.ref}",
+        title=_("Other amount for {ref}", ref=case.ref),
         action=ActionId.GIVE_AMOUNT,
         value=Target(case_id=case.id).encode(),
-        submit_label="Give or ask approval",
-        intro=(
-            f"Up to {format_money(available, policy.currency)} is within your authority; "
-            "more goes for approval."
+        # Translators: the button that gives the amount, or asks approval when it is over the limit.
+        submit_label=_("Give or ask approval"),
+        intro=_(
+            "Up to {amount} is within your authority; more goes for approval.",
+            amount=messages.money(available, policy),
         ),
         inputs=(
-            field_input(fields.AMOUNT, placeholder=f"in {policy.currency}"),
+            # Translators: a placeholder in an amount box; {currency} is a code such as USD.
+            field_input(fields.AMOUNT, placeholder=_("in {currency}", currency=policy.currency)),
             field_input(
                 fields.TYPE,
                 initial="voucher",
                 choices=tuple(
-                    Choice(t.value, t.value.replace("_", " ").capitalize())
+                    Choice(t.value, messages.type_label(t))
                     for t in OptionType
                     if t is not OptionType.APOLOGY_ONLY
                 ),
@@ -170,11 +189,13 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
 def deny_form(request_id: int, summary: str) -> Form:
     """Return the form that asks why an offer is denied."""
     return Form(
-        title="Deny the request",
+        title=_("Deny the request"),
         action=ActionId.DENY_WITH_REASON,
         value=Target(request_id=request_id).encode(),
-        submit_label="Deny",
-        fields=(Field("Request", summary),),
+        # Translators: the button that denies the compensation request, with the reason given.
+        submit_label=_("Deny"),
+        # Translators: the label of the compensation request being denied.
+        fields=(Field(_("Request"), summary),),
         inputs=(field_input(fields.DENY_REASON),),
     )
 
@@ -183,11 +204,13 @@ def resolve_form(case: Case, policy: Policy) -> Form:
     """Return the form that resolves a case (prefilled with notes kept from an earlier try)."""
     causes = policy.learning.causes_of(case.category)
     return Form(
-        title=f"Resolve {case.ref}",
+        # Translators: the title of the form that resolves a case, e.g. "Resolve R-1042".
+        title=_("Resolve {ref}", ref=case.ref),
         action=ActionId.RESOLVE_CASE,
         value=Target(case_id=case.id).encode(),
-        submit_label="Check the lesson",
-        intro="Next you see the lesson exactly as the team will read it, before it is posted.",
+        # Translators: the button that shows the lesson for the team before it is posted.
+        submit_label=_("Check the lesson"),
+        intro=_("Next you see the lesson exactly as the team will read it, before it is posted."),
         inputs=(
             field_input(fields.OUTCOME, initial=case.outcome),
             field_input(
@@ -211,14 +234,16 @@ def lesson_form(
     asked_for: str = "",
 ) -> Form:
     """Return the lesson exactly as the team will read it, to post as it is or after an edit."""
-    category = policy.categories[case.category].label if case.category in policy.categories else case.category
-    facts = [Field("Case", f"{case.ref} · {category} · {case.severity}")]
+    category = messages.category_label(case.category, policy)
+    facts = [Field(_("Case"), f"{case.ref} · {category} · {messages.severity_word(case.severity)}")]
     facts += messages.asked_and_given(asked_for, compensation)
     return Form(
-        title="Check the lesson",
+        # Translators: the title of the form that shows the lesson before it is posted to the team.
+        title=_("Check the lesson"),
         action=ActionId.POST_LESSON,
         value=Target(case_id=case.id).encode(),
-        submit_label="Post lesson",
+        # Translators: the button that posts the lesson to the team's channel.
+        submit_label=_("Post lesson"),
         intro=messages.lesson_check_intro(removed_more),
         fields=tuple(facts),
         inputs=tuple(
@@ -230,30 +255,61 @@ def lesson_form(
 
 def reason_form(case: Case, *, reopen: bool) -> Form:
     """Return the form that asks why a case is reopened or cancelled."""
+    if reopen:
+        # Translators: the title of the form that opens a resolved case again, e.g. "Reopen R-1042".
+        title = _("Reopen {ref}", ref=case.ref)
+        # Translators: the button that opens the resolved case again.
+        submit = _("Reopen")
+    else:
+        # Translators: the title of the form that cancels a case opened by mistake, e.g. "Cancel R-1042".
+        title = _("Cancel {ref}", ref=case.ref)
+        # Translators: the button that cancels the case.
+        submit = _("Cancel case")
     return Form(
-        title=f"{'Reopen' if reopen else 'Cancel'} {case.ref}",
+        title=title,
         action=ActionId.REOPEN_CASE if reopen else ActionId.CANCEL_CASE,
         value=Target(case_id=case.id).encode(),
-        submit_label="Reopen" if reopen else "Cancel case",
+        submit_label=submit,
         inputs=(field_input(fields.REASON),),
     )
 
 
+# Each task form: its title ({task} is a reference such as T-12), its submit label, and its input.
 _TASK_FORMS = {
-    ActionId.TASK_REASSIGN_TO: ("Hand over", "Hand over", fields.NEW_OWNER),
-    ActionId.TASK_WONT_FIX_REASON: ("Won't fix", "Close without a fix", fields.WONT_FIX),
-    ActionId.TASK_DONE_CHANGE: ("Done", "Tell the team", fields.CHANGE),
+    ActionId.TASK_REASSIGN_TO: (
+        # Translators: the title of the form that hands a fix-the-system task to someone else.
+        N_("Hand over: task {task}"),
+        # Translators: the button that hands the task to the new owner.
+        N_("Hand over"),
+        fields.NEW_OWNER,
+    ),
+    ActionId.TASK_WONT_FIX_REASON: (
+        # Translators: the title of the form that closes a fix-the-system task as not to be fixed.
+        N_("Won't fix: task {task}"),
+        # Translators: the button that closes the task without a fix.
+        N_("Close without a fix"),
+        fields.WONT_FIX,
+    ),
+    ActionId.TASK_DONE_CHANGE: (
+        # Translators: the title of the form that says what was changed to fix a task's cause.
+        N_("Done: task {task}"),
+        # Translators: the button that tells the team what was changed.
+        N_("Tell the team"),
+        fields.CHANGE,
+    ),
 }
 
 
 def task_form(task: Task, action: ActionId) -> Form:
     """Return the form that hands a task over, declines it, or says what was changed."""
     title, submit, spec = _TASK_FORMS[action]
+    ref = f"T-{task.id}"
     return Form(
-        title=f"{title}: task T-{task.id}",
+        title=_(title, task=ref),
         action=action,
         value=Target(task_id=task.id).encode(),
-        submit_label=submit,
-        fields=(Field("Task", task.title),),
+        submit_label=_(submit),
+        # Translators: the label of a fix-the-system task's title.
+        fields=(Field(_("Task"), task.title),),
         inputs=(field_input(spec),),
     )

@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import applause, messages
+from bot import applause, i18n, languages, messages
 from bot.approvals import request_card
 from bot.deliveries import Channel, Kind
 from bot.digest import digest_reply
+from bot.home import home_for
 from bot.lessons import redact_reply, redactor_for
 from bot.practice import practice_notice
 from bot.quiet_hours import location_of
@@ -37,12 +38,16 @@ class UnknownDelivery(Exception):
     """A delivery of a kind that no renderer knows; the dispatcher dead-letters it."""
 
 
-def render(session: Session, delivery: Delivery, *, policy: Policy) -> messages.Reply | None:
+def render(
+    session: Session, delivery: Delivery, *, policy: Policy, language: str | None = None
+) -> messages.Reply | None:
     """Return the reply a delivery sends now, or None when it no longer needs sending.
 
+    It is written in `language`, else its reader's (`bot.languages.of_delivery`).
     Whatever goes to the lessons channel passes the redactor here, whatever its kind.
     """
-    reply = _render(session, delivery, policy=policy)
+    with i18n.speaking(language or languages.of_delivery(session, delivery, policy=policy)):
+        reply = _render(session, delivery, policy=policy)
     if reply is not None and delivery.channel == Channel.LESSONS:
         return redact_reply(reply, redactor_for(policy))
     return reply
@@ -177,10 +182,12 @@ def _approval_request(session: Session, delivery: Delivery, policy: Policy) -> m
 
 
 def _card_update(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
-    """The approval card (or lesson) as it stands now, to replace a sent one; None if that card is gone."""
+    """The approval card (lesson, Home) as it stands now, to replace a sent one; None if that card is gone."""
     target = session.get(Delivery, CardUpdatePayload.of(delivery).target_id)
     if target is not None and target.kind == Kind.LESSON:
         return applause.lesson_card(session, LessonPayload.of(target).lesson, target.case_id, policy)
+    if target is not None and target.kind == Kind.HOME:  # a Home card a Teams edge showed
+        return home_for(session, target.recipient_id, policy=policy, now=delivery.due_at)
     if target is None or target.kind != Kind.APPROVAL_REQUEST:
         return None
     viewer = _staff(session, target.recipient_id)
@@ -292,8 +299,8 @@ def _escalated(session: Session, delivery: Delivery, policy: Policy) -> messages
     return messages.request_escalated(
         case,
         offer,
-        approver.name if approver else "the approvers",
-        silent.name if silent else "Nobody",
+        approver.name if approver else None,
+        silent.name if silent else None,
         policy,
     )
 
@@ -331,6 +338,11 @@ def _practice(session: Session, delivery: Delivery, policy: Policy) -> messages.
     return practice_notice(session, delivery, policy)
 
 
+def _home(session: Session, delivery: Delivery, policy: Policy) -> messages.Reply | None:
+    """A person's Home as it stands now (Slack republishes its tab); None if that person is gone."""
+    return home_for(session, delivery.recipient_id, policy=policy, now=delivery.due_at)
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.APPROVAL_REQUEST: _approval_request,
     Kind.APPROVAL_DECIDED: _approval_decided,
@@ -348,6 +360,7 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.TASK_DONE: _task_done,
     Kind.REVIEW: _review,
     Kind.PRACTICE: _practice,
+    Kind.HOME: _home,
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import deliveries, forms, messages
+from bot import deliveries, forms, i18n, messages
 from bot.audit import record
 from bot.cases import check_length, get_case_or_fail, suggestion_for
 from bot.commands import Actor, GiveAmount, GiveOption
@@ -21,7 +21,7 @@ from bot.staff import effective_role, get_headroom, management_chain, resolve_ac
 from db import queries
 from db.models import ApprovalRequest, Case, CaseStatus, Offer, OfferStatus, RequestStatus, Staff
 from policies.money import AmountError, parse_amount
-from policies.rules import Verdict, can_approve, explain, judge, type_label
+from policies.rules import Verdict, can_approve, judge
 from policies.schema import OptionType, Policy
 
 
@@ -41,7 +41,7 @@ def give_option(cmd: GiveOption, *, session: Session, policy: Policy, clock: Clo
         cmd.actor,
         amount=option.amount,
         type=option.type,
-        label=option.label,
+        label=messages.option_name(option),
         customer_waiting=cmd.customer_waiting,
         request_key=cmd.request_key,
         policy=policy,
@@ -63,16 +63,16 @@ def give_amount(cmd: GiveAmount, *, session: Session, policy: Policy, clock: Clo
     """Give an amount the employee chose, or ask approval when it is over the limit."""
     now = clock.now()
     try:
-        amount = parse_amount(cmd.amount or "", policy.currency)
+        amount = parse_amount(cmd.amount or "", policy.currency, decimal_comma=i18n.decimal_comma())
     except AmountError as exc:
-        raise InvalidInput(AMOUNT.name, messages.bad_amount(AMOUNT.name, str(exc))) from None
+        raise InvalidInput(AMOUNT.name, messages.bad_amount(AMOUNT.name, exc)) from None
     try:
         kind = OptionType((cmd.type or "").strip().lower())
     except ValueError:
         raise InvalidInput(TYPE.name, messages.unknown_offer_type(cmd.type)) from None
     if kind is OptionType.APOLOGY_ONLY:
         raise InvalidInput(TYPE.name, messages.apology_has_no_amount())
-    label = check_length(LABEL, (cmd.label or "").strip()) or type_label(kind)
+    label = check_length(LABEL, (cmd.label or "").strip()) or messages.type_label(kind)
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = _open_case(session, cmd.case_id)
     return _give(
@@ -192,9 +192,7 @@ def _give(
         reason=verdict.value,
     )
     case.updated_at = now
-    reply = messages.approval_requested(
-        case, offer, approver, explain(verdict, room, policy.currency), policy
-    )
+    reply = messages.approval_requested(case, offer, approver, verdict, room, policy)
     reply = replace(reply, keep=_sent_for_approval(request))
     session.commit()
     return reply
@@ -241,8 +239,7 @@ def _made_before(session: Session, offer: Offer, *, policy: Policy, now: datetim
     if request is not None and request.status == RequestStatus.PENDING:
         room = get_headroom(session, giver, policy=policy, now=now, case_id=case.id)
         approver = queries.get_staff(session, request.approver_id) if request.approver_id else None
-        why = explain(judge(offer.amount, room), room, policy.currency)
-        reply = messages.approval_requested(case, offer, approver, why, policy)
+        reply = messages.approval_requested(case, offer, approver, judge(offer.amount, room), room, policy)
         reply = replace(reply, keep=_sent_for_approval(request))  # a retry may show it somewhere new
     elif decision is not None and decider is not None:
         reply = messages.approval_decided(case, offer, decision, decider, policy)

@@ -27,13 +27,14 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session, aliased
 
-from bot import deliveries, messages
+from bot import deliveries, i18n, messages
 from bot.cases import get_case_or_fail, suggestion_for
 from bot.commands import Actor
 from bot.deliveries import Channel, Kind
 from bot.errors import InvalidInput, NotAllowed
 from bot.fields import FieldSpec
 from bot.forms import field_input
+from bot.i18n import N_, _
 from bot.lessons import customer_data, redact_reply, redactor_for
 from bot.measures import practised  # noqa: F401 - counted with the measures; also read as practice.practised
 from bot.messages.practice import APOLOGY_ONLY, FORM_SUBMIT, FORM_TITLE, HowItWasHandled, PracticeFacts
@@ -49,20 +50,27 @@ from db.models import AuditEvent, Case, CaseStatus, Delivery, OfferStatus, Staff
 from policies.schema import OptionType, Policy
 
 # Named so that an error about either reads as its label does: "Your apology is required".
-OFFER = FieldSpec("your_offer", "Your offer", kind=InputKind.CHOICE, hint="What you would give this customer")
+OFFER = FieldSpec(
+    "your_offer", N_("Your offer"), kind=InputKind.CHOICE, hint=N_("What you would give this customer")
+)
 APOLOGY = FieldSpec(
     "your_apology",
-    "Your apology",
+    N_("Your apology"),
     2000,
     InputKind.LONG_TEXT,
-    hint="In your own words, as you would say it to the customer",
+    hint=N_("In your own words, as you would say it to the customer"),
 )
 NO_COMPENSATION = "apology"  # the choice of an apology (and the fix) without compensation
 SEND_AT = time(9, 0)  # the weekly practice case, on Mondays in the lessons channel's time zone
 SAME_ANSWER_WITHIN = timedelta(minutes=10)  # the same answer again this soon is one submission
 _DONE = (CaseStatus.RESOLVED.value, CaseStatus.RECOVERED.value)
 # Shown instead of the customer's name where the policy's apology greets them.
-_NEUTRAL = {"first_name": "[customer]", "employee": "[your name]"}
+_NEUTRAL = {
+    # Translators: stands for the customer's name in the policy's apology, shown in practice.
+    "first_name": N_("[customer]"),
+    # Translators: stands for the employee's own name in the policy's apology, shown in practice.
+    "employee": N_("[your name]"),
+}
 
 
 # --- which case --------------------------------------------------------------------------
@@ -150,10 +158,10 @@ def practice_form(session: Session, case: Case, person: Staff, policy: Policy, n
     if served is None:
         session.add(PracticeAttempt(staff_id=person.id, case_id=case.id, created_at=now))
     return Form(
-        title=FORM_TITLE,
+        title=_(FORM_TITLE),
         action=ActionId.PRACTICE_ANSWER,
         value=Target(case_id=case.id).encode(),
-        submit_label=FORM_SUBMIT,
+        submit_label=_(FORM_SUBMIT),
         intro=messages.practice_intro(),
         fields=messages.practice_facts(facts_of(case, policy), policy),
         inputs=(
@@ -168,12 +176,12 @@ def _choices(session: Session, case: Case, person: Staff, policy: Policy, now: d
     suggestion = suggestion_for(session, case, person, policy=policy, now=now, fresh=True)
     choices = {
         str(o.rank): messages.practice_option(
-            o.label, messages.money(o.amount, policy), within=o.within_authority
+            messages.option_name(o), messages.money(o.amount, policy), within=o.within_authority
         )
         for o in suggestion.options
         if o.type is not OptionType.APOLOGY_ONLY
     }
-    choices[NO_COMPENSATION] = APOLOGY_ONLY
+    choices[NO_COMPENSATION] = _(APOLOGY_ONLY)
     return choices
 
 
@@ -284,15 +292,19 @@ def how_it_was_handled(session: Session, case: Case, policy: Policy) -> HowItWas
         for o in queries.list_offers(session, case.id)
         if o.status in (OfferStatus.GRANTED, OfferStatus.APPROVED)
     ]
-    category = policy.categories[case.category]
-    values = {**_NEUTRAL, "category": category.label.lower(), "what_happened": clean(case.description)}
+    words = policy.categories[case.category].text(i18n.language())
+    values = {
+        **{name: _(stand_in) for name, stand_in in _NEUTRAL.items()},
+        "category": (words.label or "").lower(),
+        "what_happened": clean(case.description),
+    }
     return HowItWasHandled(
         given=clean(messages.offers_summary(given, policy)) if given else "",
         outcome=clean(case.outcome),
         lesson=clean(case.lesson),
         follow_up=follow_up_of(session, case),
-        apology=category.apology.format_map(values),
-        fix=category.fix.format_map(values),
+        apology=(words.apology or "").format_map(values),
+        fix=(words.fix or "").format_map(values),
     )
 
 
@@ -309,7 +321,7 @@ def follow_up_of(session: Session, case: Case) -> str:
     since_resolved = [a for a, at in answers if case.resolved_at is not None and at >= case.resolved_at]
     if "follow_up_unreachable" in since_resolved:
         return "unreachable"
-    if any(a == "follow_up_unhappy" for a, _ in answers):
+    if any(a == "follow_up_unhappy" for a, _at in answers):
         return "unhappy"
     return "not_asked"
 
@@ -325,7 +337,7 @@ def enqueue_weekly_practice(session: Session, policy: Policy, now: datetime) -> 
     monday = monday_of(now, zone)
     if now < datetime.combine(monday, SEND_AT, tzinfo=zone):
         return False
-    year, week, _ = monday.isocalendar()
+    year, week, _weekday = monday.isocalendar()
     key = f"practice:{year}-W{week:02d}"
     if session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key)) is not None:
         return False

@@ -106,10 +106,11 @@ class Keep:
     """Where an edge shows this reply must be recorded: a later change updates it in place.
 
     The employee's "sent for approval" card is one: the approver's decision replaces it.
+    A Home card shown in Teams is another: a change to what it shows updates it.
     """
 
     kind: str  # the delivery kind the shown message is recorded as
-    case_id: int
+    case_id: int | None  # None: a card about no one case (a person's Home)
     recipient_id: int
     request_id: int | None = None
 
@@ -138,6 +139,9 @@ class Reply:
     error_field: str | None = None  # for an error: the form field it is about, if one
     keep: Keep | None = None  # for the edge that shows it: record where (see Keep)
     image: Image | None = None
+    # A person's Home (their cases, approvals and budget): Slack publishes it as the App Home
+    # tab; a sent Home replaces the last one shown, never arrives as a new message.
+    home: bool = False
 
 
 class InputKind(StrEnum):

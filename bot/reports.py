@@ -12,17 +12,19 @@ messages from Mend (Slack DM, Teams personal chat, or the terminal).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import deliveries, measures, messages
+from bot import deliveries, i18n, measures, messages
 from bot.charts import WeeklyCases
 from bot.commands import Actor
 from bot.deliveries import Kind
 from bot.errors import InvalidInput
+from bot.i18n import _
 from bot.measures import AskedAndGiven, Dimension, Period, Repeats, Row
 from bot.ports import Clock
 from bot.quiet_hours import local_midnight, monday_of
@@ -108,12 +110,15 @@ def _labels(session: Session, policy: Policy, by: Dimension | None, keys: list[o
     if by in (Dimension.TEAM, Dimension.EMPLOYEE):
         ids = [k for k in keys if isinstance(k, int)]
         names = {s.id: s.name for s in queries.list_staff_by_ids(session, ids)}
-        empty = "(no manager)" if by is Dimension.TEAM else "(unknown)"
+        # Translators: a report's row of cases whose employee has no manager (or one Mend does not know).
+        empty = _("(no manager)") if by is Dimension.TEAM else _("(unknown)")
         return {k: names.get(k, empty) if isinstance(k, int) else empty for k in keys}
     if by is Dimension.CATEGORY:
         return {k: messages.category_label(str(k), policy) for k in keys}
     if by is Dimension.LOCATION:
-        return {k: str(k) if k else f"{policy.default_location} (not set)" for k in keys}
+        # Translators: a report's row of cases whose employee has no location: the policy's default one.
+        unset = _("{location} (not set)", location=policy.default_location)
+        return {k: str(k) if k else unset for k in keys}
     return {k: str(k) for k in keys}
 
 
@@ -148,7 +153,7 @@ def weekly(
     counts = {(r.key[0], r.key[1]): r.opened for r in by_category}
     rows = [replace(measures.total(weeks.get(k, [])), key=(k,)) for k in range(count)]
     chart = WeeklyCases(
-        weeks=[f"{day.day} {day:%b}" for day in mondays],
+        weeks=[week_label(day) for day in mondays],
         by_category={
             messages.category_label(c, policy): [counts.get((k, c), 0) for k in range(count)]
             for c in categories
@@ -158,11 +163,20 @@ def weekly(
     return chart, rows
 
 
+def week_label(monday: date) -> str:
+    """Return how a week is named on a chart: its Monday, short, as the reader writes it (Nov 9, 9. Nov.)."""
+    return format_skeleton("MMMd", monday, locale=i18n.language())
+
+
 def request_report(actor: Actor, span: str, *, session: Session, policy: Policy, clock: Clock) -> Reply:
     """Queue the report of the past week or month for the asker's team; say it is on its way."""
     words = span.strip().lower() or "week"
     if words not in SPANS:
-        raise InvalidInput("span", f"{span.strip()!r} is not a period I report on; say week or month.")
+        # Translators: {span} is what the person typed, in quotes; "week" and "month" are the words
+        # the command takes, in English.
+        raise InvalidInput(
+            "span", _("{span} is not a period I report on; say week or month.", span=repr(span.strip()))
+        )
     now = clock.now()
     viewer = resolve_actor(session, actor, policy=policy, now=now)
     since = now - SPANS[words]
@@ -186,7 +200,7 @@ def report_reply(
     scope = team_of(session, viewer, policy)
     period = Period(since, until)
     report = build_report(session, policy, period, by=Dimension.CATEGORY, scope=scope)
-    chart, _ = weekly(session, policy, period, scope=scope)
+    chart = weekly(session, policy, period, scope=scope)[0]
     practice = measures.practised(session, period, scope=scope)
     return messages.team_report(report, chart, policy, span=span, whose=whose(scope), practised=practice)
 

@@ -32,6 +32,7 @@ from bot.commands import Actor
 from bot.deliveries import Kind
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.fields import FieldSpec
+from bot.i18n import N_, _
 from bot.ports import Clock
 from bot.presses import Deps, Press, Route
 from bot.quiet_hours import local_midnight, location_of, monday_of, next_working_time
@@ -47,10 +48,10 @@ SEND_AT = time(8, 0)  # on Mondays, in the digest's time zone
 RAN = "review_ran"  # the audit event of a weekly run: its marker, so it runs once a week
 NOTE = FieldSpec(
     "note",
-    "What you talked about",
+    N_("What you talked about"),
     2000,
     InputKind.LONG_TEXT,
-    hint="Kept with the item, for you and your managers",
+    hint=N_("Kept with the item, for you and your managers"),
 )
 
 
@@ -61,7 +62,7 @@ def due_week(now: datetime, policy: Policy) -> tuple[Week, datetime]:
     if now < datetime.combine(monday, SEND_AT, tzinfo=zone):
         monday -= timedelta(days=7)
     first = monday - timedelta(days=7)
-    year, number, _ = first.isocalendar()
+    year, number, _weekday = first.isocalendar()
     week = Week(local_midnight(first, zone), local_midnight(monday, zone), f"{year}-W{number:02d}")
     return week, datetime.combine(monday, SEND_AT, tzinfo=zone)
 
@@ -177,7 +178,7 @@ def show_review(
     viewer = resolve_actor(session, actor, policy=policy, now=clock.now())
     if run_due:
         enqueue_weekly_review(session, policy, clock.now())
-    week, _ = due_week(clock.now(), policy)
+    week = due_week(clock.now(), policy)[0]
     return review_card(session, viewer.id, week.key, viewer, policy) or messages.review_nothing(week.key)
 
 
@@ -200,7 +201,8 @@ def _deciding(p: Press, d: Deps) -> tuple[ReviewItem, Staff]:
         raise NotFound(messages.review_item_not_found(p.item_id))
     if not _may_decide(d["session"], viewer, item.manager_id):
         manager = queries.get_staff(d["session"], item.manager_id)
-        raise NotAllowed(messages.review_not_yours(manager.name if manager else "another manager"))
+        # Translators: stands for a manager's name Mend cannot find, in "This review item is {manager}'s".
+        raise NotAllowed(messages.review_not_yours(manager.name if manager else _("another manager")))
     return item, viewer
 
 
@@ -245,13 +247,15 @@ def _ask_what_was_said(p: Press, d: Deps) -> Reply | Form:
     d["session"].commit()
     names = _names(d["session"], [item.employee_id])
     return Form(
-        title="Talk to them",
+        # Translators: the title of the form where a manager notes what they and the employee agreed.
+        title=_("Talk to them"),
         action=ActionId.REVIEW_TALK_NOTE,
         value=Target(item_id=item.id).encode(),
-        submit_label="Save",
-        intro="Say what you talked about or agreed; the item is then marked as talked about.",
-        fields=(Field("Why it stood out", messages.review_item_summary(item, names, d["policy"])),),
-        inputs=(Input(NOTE.name, NOTE.label, NOTE.kind, hint=NOTE.hint, max_length=NOTE.max_length),),
+        # Translators: the button that saves the note of what was talked about.
+        submit_label=_("Save"),
+        intro=_("Say what you talked about or agreed; the item is then marked as talked about."),
+        fields=(Field(_("Why it stood out"), messages.review_item_summary(item, names, d["policy"])),),
+        inputs=(Input(NOTE.name, _(NOTE.label), NOTE.kind, hint=_(NOTE.hint), max_length=NOTE.max_length),),
     )
 
 

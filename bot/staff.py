@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import fields, messages
+from bot import fields, i18n, messages
 from bot.audit import record
 from bot.commands import Actor
 from bot.errors import InvalidInput, NotFound
@@ -23,6 +23,7 @@ from policies.rules import Headroom, headroom
 from policies.schema import Policy
 
 CSV_COLUMNS = ("platform", "user_id", "name", "email", "role", "manager", "location")
+OPTIONAL_COLUMNS = ("locale",)  # the language a person reads when their platform does not say
 MAX_CHAIN = 20
 
 
@@ -85,7 +86,9 @@ def _add_actor(session: Session, actor: Actor, *, policy: Policy, now: datetime)
             role=staff.role,
             reason="first contact",
         )
-    session.add(StaffIdentity(staff_id=staff.id, platform=actor.platform, user_id=actor.user_id))
+    session.add(
+        StaffIdentity(staff_id=staff.id, platform=actor.platform, user_id=actor.user_id, locale=actor.locale)
+    )
     session.flush()
     return staff
 
@@ -163,6 +166,7 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
                 email=row["email"] or None,
                 role=row["role"],
                 location=row["location"],
+                locale=row["locale"] or None,
                 created_at=now,
             )
             session.add(staff)
@@ -170,6 +174,7 @@ def import_staff(csv_text: str, *, session: Session, policy: Policy, clock: Cloc
             added.add(staff.id)
         else:
             staff.name, staff.role, staff.location = row["name"], row["role"], row["location"]
+            staff.locale = row["locale"] or None
             staff.email = row["email"] or staff.email
             touched.add(staff.id)
         if queries.get_identity(session, row["platform"], row["user_id"]) is None:
@@ -245,6 +250,7 @@ def _read_rows(csv_text: str, policy: Policy) -> tuple[list[CsvRow], list[str]]:
             )
             continue
         row = {column: value.strip() for column, value in zip(header, values, strict=True) if column}
+        row.setdefault("locale", "")
         problems.extend(f"line {line}: {problem}" for problem in _row_problems(row, policy))
         key = (row["platform"], row["user_id"])
         if key in accounts:
@@ -272,6 +278,9 @@ def _row_problems(row: dict[str, str], policy: Policy) -> list[str]:
         problems.append(f"location {row['location']!r} is not in the policy ({', '.join(policy.locations)})")
     if row["email"] and "@" not in row["email"]:
         problems.append(f"email {row['email']!r} is not an email address")
+    if row["locale"] and i18n.negotiate(row["locale"]) is None:
+        spoken = ", ".join(i18n.LANGUAGES)
+        problems.append(f"locale {row['locale']!r} is not a language Mend speaks ({spoken})")
     return problems
 
 

@@ -14,18 +14,20 @@ a task too: the employee's manager calls them personally.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from bot import deliveries, fields, messages
+from bot import deliveries, fields, i18n, languages, messages
 from bot.audit import record
 from bot.commands import Actor
 from bot.deliveries import Channel, Kind
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.forms import task_form
+from bot.i18n import _
 from bot.ports import Clock
 from bot.presses import Deps, Press, Route
 from bot.replies import ActionId, Form, Reply
@@ -79,7 +81,8 @@ def on_resolved(session: Session, case: Case, *, policy: Policy, now: datetime) 
     if len(ids) < rule.min_cases:
         return None
     owner = _owner(session, case, opener, policy)
-    title = messages.recurring_title(case, len(ids), rule.within_days, policy)
+    with _owners_language(session, owner, policy):  # the title is kept: written for who reads it most
+        title = messages.recurring_title(case, len(ids), rule.within_days, policy)
     return _open(
         session,
         TaskKind.RECURRING,
@@ -113,9 +116,15 @@ def on_opened(session: Session, case: Case, *, policy: Policy, now: datetime) ->
     owner = (management_chain(session, opener) or [opener])[0] if opener else None
     if owner is None:
         return None
-    title = messages.customer_again_title(case, len(ids), rule.within_days)
+    with _owners_language(session, owner, policy):
+        title = messages.customer_again_title(case, len(ids), rule.within_days)
     due = now + timedelta(days=CUSTOMER_CALL_DAYS)
     return _open(session, TaskKind.CUSTOMER_AGAIN, f"customer={key}", title, owner, ids, due=due, now=now)
+
+
+def _owners_language(session: Session, owner: Staff, policy: Policy) -> AbstractContextManager[str]:
+    """Speak the language of a task's owner: its title is stored, and they read it most."""
+    return i18n.speaking(languages.of_staff(session, owner.id, policy=policy))
 
 
 def _open(
@@ -228,7 +237,8 @@ def _acting_on(p: Press, d: Deps) -> tuple[Task, Staff]:
     task = get_task_or_fail(d["session"], p.task_id, lock=True)
     owner = queries.get_staff(d["session"], task.owner_id)
     if owner is None or not _may_act(d["session"], viewer, owner):
-        raise NotAllowed(messages.task_not_yours(task, owner.name if owner else "its owner"))
+        # Translators: stands for an owner's name Mend cannot find, in "Task T-12 is {owner}'s".
+        raise NotAllowed(messages.task_not_yours(task, owner.name if owner else _("its owner")))
     if task.status in (TaskStatus.DONE, TaskStatus.WONT_FIX):
         raise NotAllowed(messages.task_closed(task))
     return task, viewer
@@ -259,7 +269,7 @@ def _accept(p: Press, d: Deps) -> Reply:
 
 def _ask(form_of: ActionId) -> Route:
     def route(p: Press, d: Deps) -> Form:
-        task, _ = _acting_on(p, d)
+        task = _acting_on(p, d)[0]
         d["session"].commit()
         return task_form(task, form_of)
 

@@ -115,6 +115,7 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(40))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     location: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str | None] = mapped_column(String(20))  # the directory's choice of language
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     identities: Mapped[list[StaffIdentity]] = relationship(back_populates="staff", lazy="raise")
@@ -133,6 +134,7 @@ class StaffIdentity(Base):
     # Platform-specific address for messages nobody asked for (a Slack DM
     # channel, a Teams conversation reference); filled in by the adapter.
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    locale: Mapped[str | None] = mapped_column(String(20))  # the language the platform last reported
 
     staff: Mapped[Staff] = relationship(back_populates="identities", lazy="raise")
 

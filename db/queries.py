@@ -191,6 +191,14 @@ def list_offers(session: Session, case_id: int) -> Sequence[Offer]:
     return session.scalars(_OFFERS, {"case_id": case_id}).all()
 
 
+def list_latest_offers(session: Session, case_ids: Collection[int]) -> dict[int, Offer]:
+    """Return the newest offer of each of these cases that has one, by case id."""
+    if not case_ids:
+        return {}
+    newest = select(func.max(Offer.id)).where(Offer.case_id.in_(case_ids)).group_by(Offer.case_id)
+    return {offer.case_id: offer for offer in session.scalars(select(Offer).where(Offer.id.in_(newest)))}
+
+
 def get_request(session: Session, request_id: int, *, lock: bool = False) -> ApprovalRequest | None:
     """Return the approval request with this id, locked for update when asked."""
     stmt = select(ApprovalRequest).where(ApprovalRequest.id == request_id)

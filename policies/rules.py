@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from policies.money import format_money, minor_digits
+from policies.money import minor_digits
 from policies.schema import Option, OptionType, Policy, Severity
 
 
@@ -66,10 +66,10 @@ class SuggestedOption:
 
     rank: int
     type: OptionType
-    label: str
+    label: str | None  # the policy's name for it, in the reader's language; else Mend names its type
     amount: int
     verdict: Verdict
-    why: str
+    percent: Decimal | None = None  # of the order, for a discount named by its share
 
     @property
     def within_authority(self) -> bool:
@@ -86,23 +86,20 @@ class Suggestion:
     severity: Severity
     options: tuple[SuggestedOption, ...]
     headroom: Headroom
-    basis: str
+    basis: Basis
 
 
-_TYPE_LABELS = {
-    OptionType.APOLOGY_ONLY: "Sincere apology and the fix, no compensation",
-    OptionType.DISCOUNT: "Discount",
-    OptionType.REFUND: "Refund",
-    OptionType.VOUCHER: "Voucher",
-    OptionType.FREE_ITEM: "Free item",
-    OptionType.UPGRADE: "Upgrade",
-    OptionType.EXPEDITED_REPLACEMENT: "Expedited replacement",
-}
+@dataclass(frozen=True)
+class Basis:
+    """Why the options are what they are: the severity, the customer's history and tier."""
 
-
-def type_label(option_type: OptionType) -> str:
-    """Return the plain name of a kind of compensation."""
-    return _TYPE_LABELS[option_type]
+    category: str  # the category's label, in the reader's language
+    severity: Severity  # what the options are for
+    reported: Severity  # what the employee reported; lower when a history raised it
+    earlier_incidents: int
+    tier: str
+    tier_factor: Decimal  # what the tier alone scales amounts by
+    factor: Decimal  # what the tier and the history together scale them by
 
 
 def headroom(policy: Policy, *, role: str, spent: int, given_on_case: int = 0) -> Headroom:
@@ -126,21 +123,6 @@ def judge(amount: int, room: Headroom) -> Verdict:
     return Verdict.WITHIN
 
 
-def explain(verdict: Verdict, room: Headroom, currency: str) -> str:
-    """Return why an amount is or is not within someone's authority."""
-    money = lambda m: format_money(m, currency)  # noqa: E731
-    if verdict is Verdict.OVER_LIMIT and room.given_on_case:
-        return (
-            f"over what is left of your limit of {money(room.limit)} on this incident "
-            f"({money(room.limit_left)}); needs approval"
-        )
-    if verdict is Verdict.OVER_LIMIT:
-        return f"over your limit of {money(room.limit)} per incident; needs approval"
-    if verdict is Verdict.OVER_BUDGET:
-        return f"over what is left of your budget this month ({money(room.budget_left)}); needs approval"
-    return f"within your authority ({money(room.available)} available to you now)"
-
-
 def can_approve(policy: Policy, *, role: str, amount: int) -> bool:
     """Return whether someone of `role` may approve an offer of `amount`."""
     return amount <= policy.to_minor(policy.roles[role].approve_up_to)
@@ -162,9 +144,15 @@ def multiplier(policy: Policy, *, tier: str, earlier_incidents: int) -> Decimal:
     return factor
 
 
-def suggest(policy: Policy, facts: CaseFacts, *, role: str, spent: int, given_on_case: int = 0) -> Suggestion:
-    """Return the apology and the ranked options for a case, judged against the employee's authority."""
+def suggest(
+    policy: Policy, facts: CaseFacts, *, role: str, spent: int, given_on_case: int = 0, language: str = "en"
+) -> Suggestion:
+    """Return the apology and the ranked options for a case, judged against the employee's authority.
+
+    The apology, the fix and the options' names are the policy's in `language` where it gives them.
+    """
     category = policy.categories[facts.category]
+    words = category.text(language)
     severity = effective_severity(policy, facts.severity, facts.earlier_incidents)
     factor = multiplier(policy, tier=facts.tier, earlier_incidents=facts.earlier_incidents)
     room = headroom(policy, role=role, spent=spent, given_on_case=given_on_case)
@@ -176,25 +164,36 @@ def suggest(policy: Policy, facts: CaseFacts, *, role: str, spent: int, given_on
             SuggestedOption(
                 rank=rank,
                 type=option.type,
-                label=option_label(policy, option),
+                label=option.labels.get(language) or option.label,
                 amount=amount,
                 verdict=verdict,
-                why=explain(verdict, room, policy.currency),
+                percent=option.percent,
             )
         )
+    label = words.label or category.label
     values = {
         "first_name": facts.customer_first_name,
         "employee": facts.employee_name,
-        "category": category.label.lower(),
+        # Inside a sentence a label is lower case, but German writes its nouns capitalised.
+        "category": label if language == "de" else label.lower(),
         "what_happened": facts.what_happened,
     }
+    adj = policy.adjustments
     return Suggestion(
-        apology=category.apology.format_map(values),
-        fix=category.fix.format_map(values),
+        apology=(words.apology or category.apology).format_map(values),
+        fix=(words.fix or category.fix).format_map(values),
         severity=severity,
         options=tuple(options),
         headroom=room,
-        basis=_basis(policy, facts, severity, factor),
+        basis=Basis(
+            category=label,
+            severity=severity,
+            reported=facts.severity,
+            earlier_incidents=facts.earlier_incidents,
+            tier=facts.tier,
+            tier_factor=adj.tiers.get(facts.tier, adj.tiers[adj.default_tier]),
+            factor=factor,
+        ),
     )
 
 
@@ -215,42 +214,3 @@ def option_amount(policy: Policy, option: Option, *, order_value: int | None, fa
         unit = Decimal(10) ** minor_digits(policy.currency)
         return int((value / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP) * unit)
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def option_label(policy: Policy, option: Option) -> str:
-    """Return how an option is named to people."""
-    if option.label:
-        return option.label
-    if option.type is OptionType.DISCOUNT and option.percent is not None:
-        return f"{option.percent.normalize()}% discount"
-    return type_label(option.type)
-
-
-def _basis(policy: Policy, facts: CaseFacts, severity: Severity, factor: Decimal) -> str:
-    category = policy.categories[facts.category].label.lower()
-    parts = [f"suggested for a {severity.value} case of {category}"]
-    if severity is not facts.severity:
-        parts.append(f"raised from {facts.severity.value} after {facts.earlier_incidents} earlier incidents")
-    if facts.earlier_incidents:
-        noun = "incident" if facts.earlier_incidents == 1 else "incidents"
-        parts.append(f"the customer had {facts.earlier_incidents} earlier {noun}")
-    if factor != 1:
-        parts.append(_scaled_because(policy, facts, factor))
-    return "; ".join(parts)
-
-
-def _scaled_because(policy: Policy, facts: CaseFacts, factor: Decimal) -> str:
-    """Say in words why the amounts are higher: the customer's tier, their history, or both."""
-    adj = policy.adjustments
-    tier = adj.tiers.get(facts.tier, adj.tiers[adj.default_tier])
-    reasons = []
-    if tier != 1:
-        reasons.append(f"a {facts.tier} customer ({_raise(tier)})")
-    if factor != tier:
-        noun = "incident" if facts.earlier_incidents == 1 else "incidents"
-        reasons.append(f"{facts.earlier_incidents} earlier {noun} ({_raise(factor / tier)})")
-    return f"amounts {_raise(factor)} for " + " and ".join(reasons)
-
-
-def _raise(factor: Decimal) -> str:
-    return f"+{(factor - 1) * 100:.0f}%"

@@ -49,6 +49,10 @@ class OptionType(StrEnum):
     EXPEDITED_REPLACEMENT = "expedited_replacement"
 
 
+# The languages Mend's catalogs speak (bot/i18n.py).
+Language = Annotated[str, Field(pattern=r"^(en|es|de|fr)$")]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,6 +71,7 @@ class Option(_Strict):
 
     type: OptionType
     label: str | None = None
+    labels: dict[Language, str] = Field(default_factory=dict, description="the label in other languages")
     amount: Amount | None = Field(default=None, description="fixed value")
     percent: Annotated[Decimal, Field(gt=0, le=100)] | None = Field(
         default=None, description="share of the order value"
@@ -91,6 +96,19 @@ class Option(_Strict):
         return self
 
 
+class CategoryText(_Strict):
+    """A category's words in one more language; what is left out is said as in the default language."""
+
+    label: str | None = None
+    apology: str | None = Field(default=None, min_length=20)
+    fix: str | None = Field(default=None, min_length=10)
+
+    @field_validator("apology", "fix")
+    @classmethod
+    def _known_placeholders(cls, value: str | None) -> str | None:
+        return value if value is None else _placeholders_known(value)
+
+
 class Category(_Strict):
     """A kind of service lapse, with what to say and what to offer."""
 
@@ -99,6 +117,16 @@ class Category(_Strict):
     apology: str = Field(min_length=20)
     fix: str = Field(min_length=10, description="what we promise to do about it")
     compensation: dict[Severity, Annotated[list[Option], Field(min_length=1)]]
+    translations: dict[Language, CategoryText] = Field(
+        default_factory=dict, description="the label, apology and fix in other languages"
+    )
+
+    def text(self, language: str) -> CategoryText:
+        """Return the label, apology and fix to say in `language` (the default language's where unset)."""
+        own = self.translations.get(language) or CategoryText()
+        return CategoryText(
+            label=own.label or self.label, apology=own.apology or self.apology, fix=own.fix or self.fix
+        )
 
     @field_validator("compensation")
     @classmethod
@@ -111,15 +139,19 @@ class Category(_Strict):
     @field_validator("apology", "fix")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
-        unknown = set(re.findall(r"{(\w*)}", value)) - PLACEHOLDERS
-        if unknown:
-            raise ValueError(
-                f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(PLACEHOLDERS))}"
-            )
-        return value
+        return _placeholders_known(value)
 
 
 PLACEHOLDERS = {"first_name", "what_happened", "employee", "category"}
+
+
+def _placeholders_known(value: str) -> str:
+    unknown = set(re.findall(r"{(\w*)}", value)) - PLACEHOLDERS
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{sorted(unknown)[0]}}}; use {', '.join(sorted(PLACEHOLDERS))}"
+        )
+    return value
 
 
 class Adjustments(_Strict):
@@ -188,6 +220,10 @@ class Broadcast(_Strict):
     region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = Field(
         default="US", description="the country whose national phone numbers lessons are read for first"
     )
+    locale: Language | None = Field(
+        default=None,
+        description="the language lessons and the digest are written in; the policy's when not set",
+    )
     timezone: str | None = Field(
         default=None,
         description="the channel's time zone: its weeks start on Monday 00:00 there, and the digest"
@@ -252,6 +288,10 @@ class Policy(_Strict):
     """The whole policy table."""
 
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    locale: Language = Field(
+        default="en",
+        description="the language of people whose own is not known, and of the approvals channel",
+    )
     period: Annotated[str, Field(pattern=r"^month$")] = "month"
     default_role: Name
     roles: dict[Name, Role] = Field(
@@ -318,6 +358,11 @@ class Policy(_Strict):
                     )
             below.append((name, role))
         return problems
+
+    @property
+    def channel_locale(self) -> str:
+        """Return the language the lessons channel reads (see Broadcast.locale)."""
+        return self.broadcast.locale or self.locale
 
     @property
     def digest_timezone(self) -> str:

@@ -170,11 +170,13 @@ def test_chat_on_the_database_of_mend_serve_warns_and_leaves_slack_messages_to_i
         by_whom = {(row.kind, row.recipient_id or row.channel): (row.status, row.attempts) for row in rows}
         carol = queries.get_staff_by_identity(session, "console", "carol")
         bo = queries.get_staff_by_identity(session, "slack", "U2")
-        assert carol is not None and bo is not None
+        ann = queries.get_staff_by_identity(session, "slack", "U1")
+        assert carol is not None and bo is not None and ann is not None
     assert by_whom == {
         ("customer_unhappy", bo.id): ("pending", 0),
         ("customer_unhappy", carol.id): ("sent", 1),
         ("lesson", "lessons"): ("pending", 0),
+        ("home", ann.id): ("pending", 0),  # her Slack Home, refreshed after her case opened
     }
     engine.dispose()
     assert result.stderr.startswith("Warning: sqlite:///")
@@ -184,14 +186,16 @@ def test_chat_on_the_database_of_mend_serve_warns_and_leaves_slack_messages_to_i
 
 def test_policy_check_reports_every_problem_and_fails(tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
-    bad.write_text(
+    text = (
         DEFAULT_POLICY.read_text()
         .replace("budget: 300 ", "budget: lots ")
         .replace("timeout_minutes: 240", "timeout_minutes: 1")
     )
+    bad.write_text(text)
+    line = next(n for n, content in enumerate(text.splitlines(), 1) if "budget: lots" in content)
     result = run(["policy", "check", str(bad)], tmp_path)
     assert result.returncode == 1
-    assert f"{bad}:14: roles.frontline.budget: Input should be a valid decimal" in result.stderr
+    assert f"{bad}:{line}: roles.frontline.budget: Input should be a valid decimal" in result.stderr
     assert "approvals.timeout_minutes: Input should be greater than or equal to 5" in result.stderr
     assert "2 problem(s)" in result.stderr
     good = run(["policy", "check", str(DEFAULT_POLICY)], tmp_path)
@@ -408,11 +412,13 @@ def test_policy_check_refuses_a_hierarchy_that_cannot_approve_what_it_must(tmp_p
 
 def test_policy_check_of_a_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "policy.yaml"
-    bad.write_bytes(DEFAULT_POLICY.read_text().replace("Frontline", "Équipe").encode("latin-1"))
+    text = DEFAULT_POLICY.read_text().replace("Frontline", "Équipe")
+    bad.write_bytes(text.encode("latin-1"))
+    at = next(n for n, content in enumerate(text.splitlines(), 1) if "Équipe" in content)
     result = run(["policy", "check", str(bad)], tmp_path)
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"{bad}:12: the file is not UTF-8 (byte 0xc9 is not UTF-8 text)")
+    assert line.startswith(f"{bad}:{at}: the file is not UTF-8 (byte 0xc9 is not UTF-8 text)")
     assert f"iconv -f latin1 -t utf-8 {bad} > utf8-policy.yaml" in line
 
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.console.chat import HELP, ChatSession
+from adapters.console.chat import ChatSession
+from adapters.console.help import HELP
 from adapters.console.render import COMMANDS
 from bot import staff
 from db.models import Case, Staff

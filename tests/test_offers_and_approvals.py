@@ -123,7 +123,7 @@ def test_the_manager_approves_and_the_employee_is_told(session: Session, policy,
     )
     # 14:05 UTC, shown in Bob's own zone (hq: New York)
     assert card.title.endswith(": approved") and card.text.startswith(
-        "Approved by Bob Reyes at 2026-11-10 09:05 EST"
+        "Approved by Bob Reyes at Nov 10, 2026, 9:05\u202fAM EST"
     )
     assert not card.buttons
     offer = session.scalars(select(Offer)).one()
@@ -166,7 +166,7 @@ def test_a_second_decision_is_told_who_decided_and_when(session: Session, policy
         policy=policy,
         clock=clock,
     )
-    with pytest.raises(Conflict, match="Already denied by Bob Reyes at 2026-11-10 09:00 EST"):
+    with pytest.raises(Conflict, match="Already denied by Bob Reyes at Nov 10, 2026, 9:00\u202fAM EST"):
         decide_approval(
             DecideApproval(CAROL, request.id, approve=True), session=session, policy=policy, clock=clock
         )

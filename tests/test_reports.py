@@ -71,7 +71,7 @@ def test_a_report_asked_for_in_chat_is_sent_to_the_asker_with_a_chart(
     (delivery,) = session.scalars(select(Delivery).where(Delivery.kind == Kind.REPORT.value)).all()
     assert delivery.recipient_id == staff(session, "bob").id and delivery.due_at == clock.now()
     reply = notices.render(session, delivery, policy=policy)
-    assert reply is not None and reply.title == "Your team, the past 7 days to 8 November"
+    assert reply is not None and reply.title == "Your team, the past 7 days to November 8"
     fields = {f.label: f.value for f in reply.fields}
     assert fields["Cases opened"] == "3; 33% resolved"
     assert (
@@ -100,7 +100,7 @@ def test_the_chart_covers_the_weeks_of_the_period(session: Session, week: Cases,
     chart, rows = reports.weekly(session, policy, WEEK)
     # 2 November 00:00 UTC is Sunday 1 November in New York: the period touches two weeks there,
     # and the first case (01:00 UTC on the 2nd) was opened on that Sunday evening.
-    assert chart.weeks == ["26 Oct", "2 Nov"]
+    assert chart.weeks == ["Oct 26", "Nov 2"]
     assert [r.opened for r in rows] == [1, 4]
     month = reports.weekly(session, policy, type(WEEK)(WEEK.since - timedelta(days=400), WEEK.until))[0]
     assert len(month.weeks) == reports.MAX_CHART_WEEKS

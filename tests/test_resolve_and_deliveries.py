@@ -38,7 +38,10 @@ def test_resolving_broadcasts_a_lesson_without_the_customers_personal_data(
     case = open_late_delivery(session, policy, clock)
     handle(ActionId.GIVE_OPTION, f"{case.case_id}:2", ALICE, session=session, policy=policy, clock=clock)
     reply = resolve(session, policy, clock, case.case_id)
-    assert reply.title == f"{case.ref} resolved" and "on 2026-11-11 09:00 EST, Mend will ask" in reply.text
+    assert (
+        reply.title == f"{case.ref} resolved"
+        and "on Nov 11, 2026, 9:00\u202fAM EST, Mend will ask" in reply.text
+    )
     lesson = session.scalars(select(Delivery).where(Delivery.kind == "lesson")).one()
     assert lesson.channel == "lessons"
     stored = str(lesson.payload)
@@ -217,4 +220,4 @@ def test_resolving_says_when_mend_will_ask_inside_working_hours(session: Session
     case = open_late_delivery(session, policy, clock, severity="critical")  # follow-up after 4 hours
     reply = resolve_and_post(session, policy, clock, ALICE, case.case_id, **LESSON)
     # Four hours on is Friday 20:00, after hours: Mend asks on Monday at 09:00 there.
-    assert "on 2026-11-16 09:00 EST, Mend will ask you" in reply.text
+    assert "on Nov 16, 2026, 9:00\u202fAM EST, Mend will ask you" in reply.text

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.console.chat import HELP, ChatSession
+from adapters.console.chat import ChatSession
+from adapters.console.help import HELP
 from bot import notices, review
 from bot.actions import handle
 from bot.customers import customer_keys

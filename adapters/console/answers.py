@@ -12,16 +12,16 @@ import re
 from adapters.console.render import inert
 from bot import messages
 from bot.errors import MendError
+from bot.i18n import N_, _
 from bot.replies import Input, InputKind
 
-FORM_LEFT = "Form left; nothing was saved."
+FORM_LEFT = N_("Form left; nothing was saved.")  # said as _(FORM_LEFT)
 _QUIT = ("/quit", "/exit")
 _LEAVE_FORM = ("/cancel", *_QUIT)
 # How far `/later` may move the clock at once: past a year nothing new is due.
 MAX_LATER_HOURS = 366 * 24
 _LATER = re.compile(r"(\d{1,6}(?:\.\d{1,6})?|\.\d{1,6})\s*(h|hours?|m|mins?|minutes?|d|days?)?", re.I | re.A)
 _HOURS_PER_UNIT = {"h": 1.0, "m": 1 / 60, "d": 24.0}
-_NUMBER = re.compile(r"\d{1,9}", re.A)
 
 
 class FormLeft(Exception):
@@ -40,8 +40,13 @@ def later_hours(text: str) -> float:
     hours = float(match[1]) * _HOURS_PER_UNIT[(match[2] or "h")[0].lower()] if match else 0.0
     if not 0 < hours <= MAX_LATER_HOURS:
         raise MendError(
-            f"{inert(text.strip()[:40])} is not a time to move on: give hours such as 2 or 0.5,"
-            " or 30m, 2h, 1d (at most a year)."
+            # Translators: {text} is what the person typed after /later; 2, 0.5, 30m, 2h and 1d are
+            # typed as they are (m, h and d for minutes, hours and days).
+            _(
+                "{text} is not a time to move on: give hours such as 2 or 0.5,"
+                " or 30m, 2h, 1d (at most a year).",
+                text=inert(text.strip()[:40]),
+            )
         )
     return hours
 
@@ -68,7 +73,14 @@ def _choice_value(field_: Input, answer: str) -> str:
             return choice.value
     listed = ", ".join(f"{n}. {choice.label}" for n, choice in enumerate(field_.choices, start=1))
     raise MendError(
-        f"{field_.label}: {inert(answer[:40])} is not one of the choices; type its number: {listed}.",
+        # Translators: {field} is a form field's label, {answer} what was typed, {choices} the
+        # numbered choices ("1. Late delivery, 2. Damaged item").
+        _(
+            "{field}: {answer} is not one of the choices; type its number: {choices}.",
+            field=field_.label,
+            answer=inert(answer[:40]),
+            choices=listed,
+        ),
         field=field_.name,
     )
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from babel.lists import format_list
 from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.answers import (
     _LEAVE_FORM,
-    _NUMBER,
     _QUIT,
     FORM_LEFT,
     FormLeft,
@@ -23,54 +23,30 @@ from adapters.console.answers import (
     checked_answer,
     later_hours,
 )
+from adapters.console.help import help_text
 from adapters.console.notifier import ConsoleNotifier, charts_dir
-from adapters.console.render import COMMANDS, TARGET_FIELDS, inert, shown, usage
+from adapters.console.render import COMMANDS, command_target, inert, shown
 from adapters.edge import Outcome, UseCases
-from bot import cases, digest, dispatcher, forms, jobs, reports, review, staff, tasks
+from bot import cases, digest, dispatcher, forms, i18n, jobs, languages, reports, review, staff, tasks
 from bot.commands import Actor
 from bot.delivery_leases import other_platforms_in_use
 from bot.errors import MendError
+from bot.i18n import _
 from bot.ports import Clock
 from bot.replies import Form, Input, InputKind, Reply
-from bot.values import Target
 from db import queries
 from db.models import Platform
 from policies.schema import Policy
 
 log = logging.getLogger(__name__)
 
-HELP = """\
-Commands (R-1042 is a case reference, also typed 1042 or r1042; it may be left out
-for the last case you saw):
-  /recover [text]        open a case; text such as "late parcel $80" prefills the form
-  /give [R-1042] N       give option N of the suggestion (or ask approval when over your limit)
-  /amount [R-1042]       give another amount
-  /waiting [R-1042]      the customer is waiting: speed up the approval
-  /request ID            show approval request ID
-  /approve ID, /deny ID  decide an approval request
-  /resolve [R-1042]      record what was done and the lesson
-  /applaud R-1042        applaud the lesson of a case (once)
-  /reopen, /cancel [R-1042]
-  /fixed, /unhappy, /unreachable [R-1042] N   answer follow-up N
-  /case R-1042           show a case        /cases  my open cases and approvals
-  /history CUSTOMER      the customer's earlier cases
-  /me                    my role and authority
-  /report [week|month]   my team's figures and chart for the past 7 or 30 days
-  /digest                the lessons channel's weekly digest, for this week so far
-  /tasks                 open fix-the-system tasks, mine and my team's; /task N shows one
-  /accept, /handover, /wontfix, /done N   act on task N
-  /practice              practise on a colleague's resolved case: your answer, then what was done
-  /answer, /try R-1042   answer that practice case; /try sends it to you (the channel's Try it)
-  /review                decisions of my team that stood out last week
-  /fine N, /talk N       review item N looks fine, or I talked to them (with a note)
-  /as NAME               act as someone else (for example your manager)
-  /later [TIME]          move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) and do what the
-                         server would meanwhile: follow-ups, reminders, escalations, weekly posts
-  /help, /quit
-In a form: Enter keeps the answer in [brackets], /cancel leaves the form without saving,
-and // starts an answer that begins with /."""
-
 PLATFORM_NAMES = {Platform.SLACK.value: "Slack", Platform.TEAMS.value: "Teams"}
+
+
+def _named(field_: Input) -> str:
+    """Return how a form's prompt names an input: its label, marked when it may be left empty."""
+    # Translators: a form input's label, in a prompt, when the input may be left empty.
+    return field_.label if field_.required else _("{label} (optional)", label=field_.label)
 
 
 class ShiftedClock:
@@ -98,8 +74,10 @@ class ChatSession:
         read: Callable[[str], str],
         out: TextIO,
         charts: Path | None = None,
+        locale: str | None = None,
     ) -> None:
         self.clock = ShiftedClock(clock)
+        self.locale = locale  # the language asked for with --locale; else the directory's or the policy's
         # The console sends what is due itself after every command (see `dispatch`).
         self.uses = UseCases(sessions, policy, self.clock)
         self.read = read
@@ -114,7 +92,14 @@ class ChatSession:
     @property
     def actor(self) -> Actor:
         """Return who is acting now."""
-        return Actor(platform=Platform.CONSOLE, user_id=self.user, name=self.user.capitalize())
+        return Actor(
+            platform=Platform.CONSOLE, user_id=self.user, name=self.user.capitalize(), locale=self.locale
+        )
+
+    def language(self) -> str:
+        """Return the language the person acting reads (`bot.languages.of_actor`)."""
+        with self.uses.sessions() as session:
+            return languages.of_actor(session, self.actor, policy=self.uses.policy)
 
     def say(self, text: str) -> None:
         """Print a line."""
@@ -122,8 +107,9 @@ class ChatSession:
 
     def run(self) -> None:
         """Read and carry out commands until /quit or the end of input."""
-        self.say("Mend: service recovery on the spot. Type /help for commands.")
-        self.say(self._what_is_shown())
+        with i18n.speaking(self.language()):
+            self.say(_("Mend: service recovery on the spot. Type /help for commands."))
+            self.say(self._what_is_shown())
         self.command("/me")
         while not self.finished:
             try:
@@ -144,29 +130,38 @@ class ChatSession:
         if not words:
             return
         name, args = words[0].lstrip("/").lower(), words[1:]
+        with i18n.speaking(self.language()):
+            self._carry_out(name, args, line)
+        self.dispatch()
+
+    def _carry_out(self, name: str, args: list[str], line: str) -> None:
         try:
             self._command(name, args, line)
         except FormLeft as left:
-            self.say(FORM_LEFT)
+            self.say(_(FORM_LEFT))
             self.finished = left.end_chat
         except MendError as exc:
             self.say(f"✗ {exc.message}")
         except Exception:
             correlation = uuid.uuid4().hex[:8]
             log.exception("console command failed [%s]", correlation)
-            self.say(f"✗ Sorry, something went wrong on our side (code {correlation}). Nothing was changed.")
-        self.dispatch()
+            sorry = _(
+                "Sorry, something went wrong on our side (code {code}). Nothing was changed.",
+                code=correlation,
+            )
+            self.say(f"✗ {sorry}")
 
     def _command(self, name: str, args: list[str], line: str) -> None:
         policy = self.uses.policy
         deps: dict[str, Any] = {"policy": policy, "clock": self.clock}
         if name == "help":
-            self.say(HELP)
+            self.say(help_text())
         elif name == "as":
             if not args:
-                raise MendError("Say who: /as bob")
+                # Translators: "/as bob" is typed as it is (bob is a person's name).
+                raise MendError(_("Say who: /as bob"))
             self.user = self._someone_known(args[0].lower())
-            self.say(f"You are now {self.user}.")
+            self.say(_("You are now {user}.", user=self.user))
             self._with_session(lambda s: cases.my_cases(self.actor, session=s, **deps))
         elif name == "me":
             self._with_session(lambda s: staff.describe_me(self.actor, session=s, **deps))
@@ -188,7 +183,13 @@ class ChatSession:
         elif name == "later":
             hours = later_hours(" ".join(args))
             self.clock.offset += timedelta(hours=hours)
-            self.say(f"The clock moved on {hours:g} hours, to {self.clock.now():%Y-%m-%d %H:%M} UTC.")
+            # Translators: {hours} may be a fraction, such as 0.5; {when} is a date and time.
+            moved = _(
+                "The clock moved on {hours} hours, to {when}.",
+                hours=i18n.number(hours),
+                when=i18n.when(self.clock.now(), None),
+            )
+            self.say(moved)
             # What the server's scheduler would have done meanwhile: escalations, reminders, weekly posts.
             self.uses.call(lambda s: jobs.run_scheduled(s, policy, self.clock.now()), what="console jobs")
         elif name == "recover":
@@ -199,10 +200,10 @@ class ChatSession:
             self.fill(forms.case_form(policy, forms.prefill_from_text(text, policy)))
         elif name in COMMANDS:
             action, params = COMMANDS[name]
-            value = self._value(name, params, args)
+            value, self.last_case = command_target(name, params, args, self.last_case)
             self.press(action, value)
         else:
-            raise MendError(f"/{name} is not a command. Type /help for the list.")
+            raise MendError(_("/{command} is not a command. Type /help for the list.", command=name))
 
     def _someone_known(self, name: str) -> str:
         """Return `name` if someone of that name uses the terminal here; else say who does.
@@ -215,38 +216,34 @@ class ChatSession:
         if name in known or not known:
             return name
         close = difflib.get_close_matches(name, known, n=1)
-        hint = f"Did you mean {close[0]}? " if close else ""
+        who, people = inert(name[:40]), ", ".join(known)
+        if close:
+            # Translators: {name} is the name typed after /as, {suggestion} a name close to it, {people}
+            # the names known here; "mend staff import" is a command, typed as it is.
+            raise MendError(
+                _(
+                    "Nobody called {name} uses Mend here. Did you mean {suggestion}? People here: {people}."
+                    " To add someone, load them with mend staff import.",
+                    name=who,
+                    suggestion=close[0],
+                    people=people,
+                )
+            )
+        # Translators: {name} is the name typed after /as, {people} the names known here;
+        # "mend staff import" is a command, typed as it is.
         raise MendError(
-            f"Nobody called {inert(name[:40])} uses Mend here. {hint}People here: {', '.join(known)}."
-            " To add someone, load them with mend staff import."
+            _(
+                "Nobody called {name} uses Mend here. People here: {people}."
+                " To add someone, load them with mend staff import.",
+                name=who,
+                people=people,
+            )
         )
-
-    def _value(self, name: str, params: tuple[str, ...], args: list[str]) -> str:
-        args = list(args)
-        numbers: dict[str, Any] = {}
-        for i, param in enumerate(params):
-            if param == "case":
-                # A bare number is the case when the words after it are all there: /give 1042 1.
-                spare = len(args) > len(params) - i - 1
-                if args and (args[0][:1] in ("R", "r") or spare):
-                    case_id = cases.parse_case_ref(args.pop(0))
-                elif self.last_case is not None:
-                    case_id = self.last_case
-                else:
-                    raise MendError("Say which case, for example R-1001.")
-                self.last_case = case_id
-                numbers[TARGET_FIELDS[param]] = case_id
-            else:
-                if not args or not _NUMBER.fullmatch(args[0]):
-                    raise MendError(f"Say which {param}: a number.")
-                numbers[TARGET_FIELDS[param]] = int(args.pop(0))
-        if args:
-            raise MendError(f"/{name} takes {usage(name)}: {inert(args[0][:40])} is one word too many.")
-        return Target(**numbers).encode()
 
     def press(self, action: str, value: str, inputs: dict[str, str] | None = None) -> None:
         """Press a button (or submit a form) and show what comes back."""
-        outcome = self.uses.call(self._work(action, value, inputs), what=f"console {action}")
+        work = self._work(action, value, inputs)
+        outcome = self.uses.call(work, what=f"console {action}", actor=self.actor)
         if isinstance(outcome.result, Form):
             self.fill(outcome.result)
         else:
@@ -269,7 +266,7 @@ class ChatSession:
             values[field_.name] = self.ask(field_)
         while True:
             outcome = self.uses.call(
-                self._work(form.action, form.value, values), what=f"console {form.action}"
+                self._work(form.action, form.value, values), what=f"console {form.action}", actor=self.actor
             )
             if outcome.error is not None:
                 self.say(f"✗ {outcome.error.message}")
@@ -292,16 +289,15 @@ class ChatSession:
         if field_.kind is InputKind.LONG_TEXT and field_.initial:
             # A long prefilled text (the lesson as the team will read it) is shown whole, then kept.
             self.say(f"{field_.label}:\n  {field_.initial}")
-            prompt = "  (Enter keeps it; or type a new text): "
+            # Translators: a prompt under a long text already written, which Enter keeps as it is.
+            prompt = "  " + _("(Enter keeps it; or type a new text):") + " "
             initial: str | None = field_.initial
         elif field_.kind is InputKind.CHOICE:
             initial = field_.initial if _initial_number(field_) else None
-            shown = f" [{_initial_number(field_)}]" if initial else ""
-            prompt = f"{field_.label}{shown or ('' if field_.required else ' (optional)')}: "
+            prompt = f"{field_.label} [{_initial_number(field_)}]: " if initial else f"{_named(field_)}: "
         else:
             initial = field_.initial
-            shown = f" [{initial}]" if initial else ("" if field_.required else " (optional)")
-            prompt = f"{field_.label}{shown}: "
+            prompt = f"{field_.label} [{initial}]: " if initial else f"{_named(field_)}: "
         while True:
             answer = self._answer(prompt) or initial or ""
             try:
@@ -324,10 +320,12 @@ class ChatSession:
             word = answer.split()[0].lower()
             if word in _LEAVE_FORM:
                 raise FormLeft(end_chat=word in _QUIT)
-            self.say(
-                f"✗ {inert(word[:40])} is a command, and a form is open: type /cancel to leave it,"
-                " or // to start an answer with /."
+            refusal = _(
+                "{command} is a command, and a form is open: type /cancel to leave it,"
+                " or // to start an answer with /.",
+                command=inert(word[:40]),
             )
+            self.say(f"✗ {refusal}")
 
     def show(self, reply: Reply) -> None:
         """Print a reply (saving its chart, if it has one), remembering the case it is about."""
@@ -355,10 +353,12 @@ class ChatSession:
         with self.uses.sessions() as session:
             others = [PLATFORM_NAMES.get(p, p) for p in other_platforms_in_use(session, Platform.CONSOLE)]
         if not others:
-            return "Messages Mend sends, to people and to channels, are shown here as they go out."
-        return (
-            f"People are also known on {' and '.join(others)} here: only messages for people known only"
-            " in the terminal are shown; the rest stay in the outbox for `mend serve` to send."
+            return _("Messages Mend sends, to people and to channels, are shown here as they go out.")
+        # Translators: {platforms} names chat platforms, such as "Slack and Teams"; `mend serve` is a command.
+        return _(
+            "People are also known on {platforms} here: only messages for people known only"
+            " in the terminal are shown; the rest stay in the outbox for `mend serve` to send.",
+            platforms=format_list(others, locale=i18n.language()),
         )
 
     def tell(self, outcome: Outcome[Any]) -> None:
@@ -366,9 +366,13 @@ class ChatSession:
         if outcome.error is not None:
             self.say(f"✗ {outcome.error.message}")
         elif outcome.code is not None:
-            self.say(f"✗ Sorry, something went wrong on our side (code {outcome.code}). Nothing was changed.")
+            sorry = _(
+                "Sorry, something went wrong on our side (code {code}). Nothing was changed.",
+                code=outcome.code,
+            )
+            self.say(f"✗ {sorry}")
         else:
             self.show(outcome.result)
 
     def _with_session(self, call: Callable[[Session], Reply]) -> None:
-        self.tell(self.uses.call(call, what="console command"))
+        self.tell(self.uses.call(call, what="console command", actor=self.actor))

@@ -10,13 +10,19 @@ import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from bot import cases
+from bot.errors import MendError
+from bot.i18n import N_, _
 from bot.replies import ActionId, Button, Field, Image, Reply, Tone
 from bot.values import Target
 from db.models import CASE_REF_OFFSET
 
 # C0 and C1 controls but newline and tab, and the bidi controls that reorder a line.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A number typed for a request, task or item: a few digits, nothing else.
+NUMBER = re.compile(r"\d{1,9}", re.A)
 _MARK = {Tone.INFO: "•", Tone.SUCCESS: "✔", Tone.WARNING: "!", Tone.ERROR: "✗"}
 
 # Each command of the terminal, the action it presses and the words it takes; "case" takes R-1042.
@@ -160,5 +166,58 @@ def save_image(image: Image, directory: Path) -> Path:
 def image_line(image: Image, path: Path | None, problem: str = "") -> str:
     """Return the line that says where a reply's chart was saved (or why not), and what it shows."""
     if path is None:
-        return inert(f"  Chart not saved ({problem}): {image.alt}")
-    return inert(f"  Chart: {path} ({image.alt})")
+        # Translators: {problem} says why the chart's file could not be written; {alt} what the chart shows.
+        return inert("  " + _("Chart not saved ({problem}): {alt}", problem=problem, alt=image.alt))
+    # Translators: {path} is the file the chart was saved in; {alt} what the chart shows.
+    return inert("  " + _("Chart: {path} ({alt})", path=path, alt=image.alt))
+
+
+# What is said when a command's number is missing, by the word it stands for (see COMMANDS).
+_SAY_WHICH = {
+    # Translators: the option of a suggestion, to give (/give R-1042 N).
+    "option": N_("Say which option: a number."),
+    # Translators: an approval request (/approve ID).
+    "request": N_("Say which request: a number."),
+    # Translators: a follow-up with the customer (/fixed R-1042 N).
+    "attempt": N_("Say which attempt: a number."),
+    # Translators: a fix-the-system task (/accept N).
+    "task": N_("Say which task: a number."),
+    # Translators: an item of the weekly review (/fine N).
+    "item": N_("Say which item: a number."),
+}
+
+
+def command_target(
+    name: str, params: tuple[str, ...], args: list[str], last_case: int | None
+) -> tuple[str, int | None]:
+    """Return the value a command's words press, and the case it is about (the last one when left out)."""
+    args = list(args)
+    numbers: dict[str, Any] = {}
+    for i, param in enumerate(params):
+        if param == "case":
+            # A bare number is the case when the words after it are all there: /give 1042 1.
+            spare = len(args) > len(params) - i - 1
+            if args and (args[0][:1] in ("R", "r") or spare):
+                case_id = cases.parse_case_ref(args.pop(0))
+            elif last_case is not None:
+                case_id = last_case
+            else:
+                raise MendError(_("Say which case, for example R-1001."))
+            last_case = case_id
+            numbers[TARGET_FIELDS[param]] = case_id
+        else:
+            if not args or not NUMBER.fullmatch(args[0]):
+                raise MendError(_(_SAY_WHICH[param]))
+            numbers[TARGET_FIELDS[param]] = int(args.pop(0))
+    if args:
+        raise MendError(
+            # Translators: {usage} is how the command's words are typed, such as "[R-1042] N";
+            # {word} is the first word typed past them.
+            _(
+                "/{command} takes {usage}: {word} is one word too many.",
+                command=name,
+                usage=usage(name),
+                word=inert(args[0][:40]),
+            )
+        )
+    return Target(**numbers).encode(), last_case

@@ -28,8 +28,9 @@ from adapters.edge import Outcome, UseCases
 from adapters.settings import Settings
 from adapters.slack import blocks, translate
 from adapters.slack.notifier import SlackNotifier, Workspaces, sent_ref, web_client
-from bot import cases, deliveries, forms, messages, practice, reports, staff, tasks
-from bot.commands import Actor
+from adapters.slack.people import SlackPeople
+from bot import cases, deliveries, forms, i18n, messages, practice, reports, tasks
+from bot.i18n import _
 from bot.replies import Form, Reply
 from policies.schema import Policy
 
@@ -56,12 +57,9 @@ class SlackBot:
 
     app: AsyncApp
     uses: UseCases
-    # Slack users known to be linked to a staff member: no lookup on each of their requests.
-    _linked: set[str] = field(default_factory=set)
-    # The workspace each Slack user was last seen in, as stored on their identity.
-    _placed: dict[str, str] = field(default_factory=dict)
+    people: SlackPeople = field(default_factory=SlackPeople)
     # Case modals already rendered, by what /recover's text prefilled (see _case_view).
-    _case_views: dict[tuple[tuple[str, str], ...], dict[str, Any]] = field(default_factory=dict)
+    _case_views: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
 
     # --- /recover -------------------------------------------------------------------------
 
@@ -70,13 +68,15 @@ class SlackBot:
     ) -> None:
         """Open the case modal at once; answer `help`, `history CUSTOMER` and `report` only to the asker."""
         command = translate.parse_recover(body.get("text"))
+        actor = await self.people.known(translate.actor_from(None, user_id=body.get("user_id")), client)
+        language = i18n.first_spoken(actor.locale, self.uses.policy.locale)
         if command.verb == "help":
-            help_reply = messages.recover_help(body.get("command") or "/recover")
+            with i18n.speaking(language):
+                help_reply = messages.recover_help(body.get("command") or "/recover")
             await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
             return
         await ack()
         if command.verb in CHAT_USES:
-            actor = translate.actor_from(None, user_id=body.get("user_id"))
             uses, text = self.uses, command.text
             use = CHAT_USES[command.verb]
 
@@ -84,33 +84,36 @@ class SlackBot:
                 return use(actor, text, session=session, policy=uses.policy, clock=uses.clock)
 
             what = f"Slack {command.verb}"
-            outcome = await uses.run(answer, what=what)
+            outcome = await uses.run(answer, what=what, actor=actor)
             reply = outcome.result
-            await respond(
-                text=blocks.fallback_text(reply), blocks=blocks.render_reply(reply), response_type="ephemeral"
-            )
+            with i18n.speaking(outcome.language):
+                rendered = blocks.render_reply(reply)
+            await respond(text=blocks.fallback_text(reply), blocks=rendered, response_type="ephemeral")
             await uses.after(outcome, None, what=what)  # a report is sent to the person's DM
             return
         try:
-            await client.views_open(trigger_id=body["trigger_id"], view=self._case_view(command.text))
+            view = self._case_view(command.text, language)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as exc:  # e.g. the trigger expired: say so, and how to try again
-            again = messages.form_not_opened(_error(exc), command=body.get("command") or "/recover")
+            with i18n.speaking(language):
+                again = messages.form_not_opened(_error(exc), command=body.get("command") or "/recover")
             await self._tell(respond, client, body, again)
 
-    def _case_view(self, text: str) -> dict[str, Any]:
-        """Return the case modal prefilled from the text, rendered once per distinct prefill.
+    def _case_view(self, text: str, language: str) -> dict[str, Any]:
+        """Return the case modal prefilled from the text, rendered once per language and prefill.
 
         Most people type a bare /recover, or the same few words; the rendered view is the
         same each time (the policy is fixed for the process) and is only read after.
         """
         policy = self.uses.policy
         prefill = forms.prefill_from_text(text, policy)
-        key = tuple(sorted(prefill.items()))
+        key = (language, *sorted(prefill.items()))
         view = self._case_views.get(key)
         if view is None:
             if len(self._case_views) >= CASE_VIEWS_KEPT:
                 self._case_views.clear()
-            view = self._case_views[key] = blocks.render_form(forms.case_form(policy, prefill))
+            with i18n.speaking(language):
+                view = self._case_views[key] = blocks.render_form(forms.case_form(policy, prefill))
         return view
 
     # --- modals -------------------------------------------------------------------------
@@ -141,19 +144,41 @@ class SlackBot:
             # Slack gives up after 3 s: close the modal now, and tell the outcome in a DM.
             await ack()
             outcome = await running
-            if isinstance(outcome.result, Form):
-                outcome = Outcome(messages.error(messages.form_too_slow()))
-            await self._show(client, body, respond, outcome, origin, what)
+            with i18n.speaking(outcome.language):
+                if isinstance(outcome.result, Form):
+                    outcome = Outcome(messages.error(messages.form_too_slow()), outcome.language)
+                await self._show(client, body, respond, outcome, origin, what)
             return
+        with i18n.speaking(outcome.language):
+            await self._answer_submit(ack, body, client, respond, outcome, origin, what)
+
+    async def _answer_submit(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        outcome: Outcome[Reply | Form],
+        origin: tuple[str, str] | None,
+        what: str,
+    ) -> None:
+        """Answer a modal's submission in time: errors on their field, the next form, or close and post."""
+        view, meta = body["view"], blocks.view_metadata(body["view"])
         if not outcome.ok:
             # Shown on its field, or on the first one; the apology keeps its code in view.
             names = {b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"}
             error = outcome.error
             field = error.field if error is not None and error.field in names else blocks.first_input(view)
             reply: Reply = outcome.result  # type: ignore[assignment]
-            text = error.message[:150] if error is not None else f"{reply.title}. Code {outcome.code}."
+            if error is not None:
+                text = error.message[:150]
+            else:
+                # Translators: shown on a form's field when Mend failed; {title} is the apology's title,
+                # {code} the code that finds the failure in the server's log.
+                text = _("{title}. Code {code}.", title=reply.title, code=outcome.code)
             if field:
-                await ack(response_action="errors", errors={field: text or "Check this"})
+                # Translators: shown on a form's field that has a problem, when nothing more is known.
+                await ack(response_action="errors", errors={field: text or _("Check this")})
                 return
         if isinstance(outcome.result, Form):
             await ack(response_action="update", view=blocks.render_form(outcome.result, metadata=meta))
@@ -177,6 +202,18 @@ class SlackBot:
         what = f"Slack action {name}"
         key = translate.action_request_key(body, action)
         outcome = await self._press(body, client, name, str(action.get("value", "")), {}, key, what)
+        with i18n.speaking(outcome.language):
+            await self._answer_click(body, client, respond, outcome, what)
+
+    async def _answer_click(
+        self,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+        outcome: Outcome[Reply | Form],
+        what: str,
+    ) -> None:
+        """Open the form a click asked for, or show its reply where it was clicked."""
         origin = translate.message_location(body)
         if isinstance(outcome.result, Form):
             meta = {"channel": origin[0], "ts": origin[1]} if origin else {}
@@ -198,19 +235,21 @@ class SlackBot:
         """Publish the Home tab: open cases, approvals waiting, authority and budget left."""
         if event.get("tab", "home") != "home":
             return
-        actor = await self._known(translate.actor_from(None, user_id=event.get("user")), client)
+        actor = await self.people.known(translate.actor_from(None, user_id=event.get("user")), client)
         uses, team = self.uses, translate.team_of(body) or None
-        address = self._new_place(actor, team)
+        address = self.people.new_place(actor, team)
 
         def my_cases(session: Session) -> Reply:
             if address is not None:
                 uses.note_address(actor, address)(session)
             return cases.my_cases(actor, session=session, policy=uses.policy, clock=uses.clock)
 
-        outcome = await uses.run(my_cases, what="Slack App Home")
+        outcome = await uses.run(my_cases, what="Slack App Home", actor=actor)
         if outcome.ok:
-            self._placed_in(actor, team)
-        await client.views_publish(user_id=actor.user_id, view=blocks.render_home(outcome.result))  # type: ignore[arg-type]
+            self.people.placed_in(actor, team)
+        with i18n.speaking(outcome.language):
+            view = blocks.render_home(outcome.result)  # type: ignore[arg-type]
+        await client.views_publish(user_id=actor.user_id, view=view)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -225,48 +264,17 @@ class SlackBot:
         what: str,
     ) -> Outcome[Reply | Form]:
         """Run a click or submission as the person who made it, noting the workspace they act from."""
-        actor = await self._known(translate.actor_from(body.get("user")), client)
+        actor = await self.people.known(translate.actor_from(body.get("user")), client)
         team = translate.team_of(body) or None
-        address = self._new_place(actor, team)
+        address = self.people.new_place(actor, team)
         outcome = await self.uses.run(
-            self.uses.press(action, value, actor, inputs, request_key=key, address=address), what=what
+            self.uses.press(action, value, actor, inputs, request_key=key, address=address),
+            what=what,
+            actor=actor,
         )
         if outcome.ok:
-            self._placed_in(actor, team)
+            self.people.placed_in(actor, team)
         return outcome
-
-    async def _known(self, actor: Actor, client: AsyncWebClient) -> Actor:
-        """Fill in the email and name of a person Mend has not met, so they link to the directory."""
-        if actor.user_id in self._linked:
-            return actor
-        known = await self.uses.run(
-            lambda session: staff.is_known(actor, session=session), what="Slack lookup"
-        )
-        if known.ok and known.result is True:
-            self._linked.add(actor.user_id)
-            return actor
-        try:
-            info = await client.users_info(user=actor.user_id)
-        except Exception as exc:  # without the email the person is added with the default role
-            log.warning("users.info for %s failed: %s", actor.user_id, exc)
-            return actor
-        user = info.get("user") or {}
-        profile = user.get("profile") or {}
-        return translate.actor_from(
-            {
-                "id": actor.user_id,
-                "real_name": profile.get("real_name") or user.get("real_name") or actor.name,
-            },
-            email=profile.get("email"),
-        )
-
-    def _new_place(self, actor: Actor, team: str | None) -> dict[str, Any] | None:
-        """Return the workspace a person acts from as their address, if this process has not noted it."""
-        return {"team_id": team} if team and self._placed.get(actor.user_id) != team else None
-
-    def _placed_in(self, actor: Actor, team: str | None) -> None:
-        if team:
-            self._placed[actor.user_id] = team
 
     async def _show(
         self,
@@ -317,7 +325,12 @@ def _user_of(body: dict[str, Any]) -> str:
 
 
 def _error(exc: SlackApiError) -> str:
-    return f"Slack said {exc.response.get('error', 'an error')}"
+    code = exc.response.get("error")
+    if not code:
+        return _("Slack said an error")
+    # Translators: {error} is Slack's own error code, such as expired_trigger_id; the sentence goes on
+    # after it (". Nothing was changed; ...").
+    return _("Slack said {error}", error=code)
 
 
 def register(bot: SlackBot) -> None:

@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.i18n import _
 from bot.replies import Button, Field, Form, Input, InputKind, Reply, Style, Tone
 
 INPUT_ACTION = "value"
@@ -220,7 +221,8 @@ def render_form(form: Form, *, metadata: Mapping[str, Any] | None = None) -> dic
         "private_metadata": json.dumps({"value": form.value, **(metadata or {})}),
         "title": _plain(form.title, TITLE_LIMIT),
         "submit": _plain(form.submit_label, TITLE_LIMIT),
-        "close": _plain("Cancel", TITLE_LIMIT),
+        # Translators: the button that closes a form without sending it (not "cancel the case").
+        "close": _plain(_("Cancel"), TITLE_LIMIT),
         "blocks": blocks,
     }
 

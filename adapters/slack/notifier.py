@@ -4,7 +4,8 @@ Synchronous (slack_sdk's WebClient): the dispatcher calls it from a worker threa
 A reply with an image (the weekly digest's chart) is sent as one file share that
 carries the message's blocks (files upload v2: `files.getUploadURLExternal`, a POST
 of the bytes, `files.completeUploadExternal`), so the picture and the words arrive
-together; every other reply is a `chat.postMessage`.
+together; a person's Home is published as their App Home tab (`views.publish`); every
+other reply is a `chat.postMessage`.
 """
 
 from __future__ import annotations
@@ -131,9 +132,15 @@ class SlackNotifier:
         self._clients: dict[str, WebClient] = {}
         self._lock = threading.Lock()
 
-    def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
-        """Post `reply` to the person's DM or to the purpose channel(s); return its sent reference."""
+    def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any] | None:
+        """Post `reply` to the person's DM or to the purpose channel(s); return its sent reference.
+
+        A Home is published as the person's App Home tab instead, which keeps no reference.
+        """
         channel = self._channel_for(recipient)
+        if reply.home:
+            self._publish_home(recipient, channel, reply)
+            return None
         if reply.image is None:
             post = functools.partial(
                 self._post,
@@ -170,6 +177,15 @@ class SlackNotifier:
                 text=blocks.fallback_text(reply),
                 blocks=blocks.render_reply(reply),
             )
+
+    def _publish_home(self, recipient: Recipient, user_id: str, reply: Reply) -> None:
+        """Publish a person's App Home tab anew (whether or not they ever opened it)."""
+        client = self.client
+        if self.workspaces is not None:
+            account = recipient.accounts.get(Platform.SLACK.value) or {}
+            team = (account.get("address") or {}).get("team_id")
+            client = self._client_for(team, who=recipient.name)
+        self._call(client.views_publish, user_id=user_id, view=blocks.render_home(reply))
 
     def _post(self, client: WebClient, team: str | None, **message: Any) -> dict[str, Any]:
         response = self._call(client.chat_postMessage, unfurl_links=False, **message)

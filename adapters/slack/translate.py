@@ -38,7 +38,7 @@ def parse_recover(text: str | None) -> Command:
 def actor_from(
     user: Mapping[str, Any] | None, *, user_id: str | None = None, email: str | None = None
 ) -> Actor:
-    """Return who acted, from a payload's `user` object (or a bare user id)."""
+    """Return who acted, from a payload's `user` object (or a bare user id; users.info's has a locale)."""
     user = user or {}
     name = user.get("real_name") or user.get("name") or user.get("username")
     return Actor(
@@ -46,6 +46,7 @@ def actor_from(
         user_id=str(user.get("id") or user_id or ""),
         name=name,
         email=email,
+        locale=user.get("locale"),
     )
 
 

@@ -40,7 +40,7 @@ from adapters.edge import UseCases
 from adapters.settings import Settings
 from adapters.teams import boundary, cards, commands, translate
 from adapters.teams.notifier import TeamsNotifier, sent_ref
-from bot import forms, messages
+from bot import forms, i18n, messages
 from bot.commands import Actor
 from bot.errors import MendError
 from bot.replies import ActionId, Form, Reply
@@ -127,18 +127,20 @@ class TeamsBot:
         """Answer the chat commands (`recover` anywhere, the rest in a personal chat) and card submissions."""
         raw, reference = _raw(context.activity), _reference(context.activity)
         self.notifier.learn(reference)
-        if translate.is_press(raw):
-            await self.press(context, raw, reference)
-            return
-        await self.remember(reference, raw)
-        command = translate.chat_command(raw)
-        if command.word is translate.Word.RECOVER:
-            policy = self.uses.policy
-            form = forms.case_form(policy, forms.prefill_from_text(command.text, policy))
-            await _send(context, cards.render_form(form))
-        elif translate.is_personal(raw):
-            # Not in a channel: there everyone would read one person's cases, authority or customers.
-            await self.answer(context, command, translate.actor_from(raw))
+        # Until a use case says otherwise, in the language of the sender's client.
+        with i18n.speaking(i18n.first_spoken(raw.get("locale"), self.uses.policy.locale)):
+            if translate.is_press(raw):
+                await self.press(context, raw, reference)
+                return
+            await self.remember(reference, raw)
+            command = translate.chat_command(raw)
+            if command.word is translate.Word.RECOVER:
+                policy = self.uses.policy
+                form = forms.case_form(policy, forms.prefill_from_text(command.text, policy))
+                await _send(context, cards.render_form(form))
+            elif translate.is_personal(raw):
+                # Not in a channel: there everyone would read one person's cases, authority or customers.
+                await self.answer(context, command, translate.actor_from(raw))
 
     async def answer(self, context: TurnContext, command: translate.ChatCommand, actor: Actor) -> None:
         """Run a chat command's use case and show its reply, or the error the runner gives."""
@@ -148,9 +150,12 @@ class TeamsBot:
             return use(actor, command.text, session=session, policy=policy, clock=clock)
 
         what = f"Teams {command.word}"
-        outcome = await self.uses.run(work, what=what)
-        await _send(context, cards.render_reply(outcome.result))
-        await self.uses.after(outcome, None, what=what)
+        outcome = await self.uses.run(work, what=what, actor=actor)
+        with i18n.speaking(outcome.language):
+            activity_id = await _send(context, cards.render_reply(outcome.result))
+        # Where a reply to keep up to date (a Home card) was shown, for `after` to record.
+        shown_at = sent_ref(_reference(context.activity), activity_id) if activity_id else None
+        await self.uses.after(outcome, shown_at, what=what)
 
     async def on_installed(self, context: TurnContext, _state: TurnState) -> None:
         """Keep the conversation reference when Mend is installed, for proactive messages."""
@@ -176,7 +181,8 @@ class TeamsBot:
         name = context.activity.name or ""
         body: dict[str, Any] | None = None
         if name == ADAPTIVE_CARD_ACTION:
-            body = {"statusCode": 200, "type": ACTIVITY_MESSAGE, "value": messages.bad_button()}
+            with i18n.speaking(i18n.first_spoken(context.activity.locale, self.uses.policy.locale)):
+                body = {"statusCode": 200, "type": ACTIVITY_MESSAGE, "value": messages.bad_button()}
         log.info("Teams invoke %r answered without acting on it", name[:100])
         await context.send_activity(
             Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
@@ -192,7 +198,9 @@ class TeamsBot:
         address = self._new_address(reference, raw)
         if address is None:
             return
-        outcome = await self.uses.run(self.uses.note_address(actor, address), what="storing a Teams address")
+        outcome = await self.uses.run(
+            self.uses.note_address(actor, address), what="storing a Teams address", actor=actor
+        )
         if outcome.ok:  # otherwise the person's request still gets its answer; the next one retries
             self._addresses[actor.user_id] = address
 
@@ -217,20 +225,22 @@ class TeamsBot:
             request_key=translate.request_key(raw, press),
             address=address,
         )
-        outcome = await self.uses.run(work, what=what)
-        card_id = raw.get("replyToId")
+        outcome = await self.uses.run(work, what=what, actor=actor)
+        # A Home card stays a Home card: what its buttons bring comes as a new card.
+        card_id = None if press.from_home else raw.get("replyToId")
         shown_at = None
         if outcome.ok and address is not None:
             self._addresses[actor.user_id] = address
-        if outcome.error is not None:
-            await self.show_error(context, press, outcome.error, card_id)
-        elif isinstance(outcome.result, Form):
-            await _send(context, cards.render_form(outcome.result))
-        elif not outcome.ok:
-            await _send(context, cards.render_reply(outcome.result))
-        else:
-            activity_id = await _show(context, cards.render_reply(outcome.result), card_id)
-            shown_at = sent_ref(reference, activity_id)
+        with i18n.speaking(outcome.language):
+            if outcome.error is not None:
+                await self.show_error(context, press, outcome.error, card_id)
+            elif isinstance(outcome.result, Form):
+                await _send(context, cards.render_form(outcome.result))
+            elif not outcome.ok:
+                await _send(context, cards.render_reply(outcome.result))
+            else:
+                activity_id = await _show(context, cards.render_reply(outcome.result), card_id)
+                shown_at = sent_ref(reference, activity_id)
         await self.uses.after(outcome, shown_at, what=what)
 
     async def show_error(
@@ -246,7 +256,7 @@ class TeamsBot:
         else:
             await _send(context, cards.render_reply(messages.error(exc.message, field=exc.field)))
 
-    async def _form_for(self, press: translate.Press, actor: Any) -> Form | None:
+    async def _form_for(self, press: translate.Press, actor: Actor) -> Form | None:
         """Return the form a submission came from, to show it again with its error."""
         if press.action == ActionId.OPEN_CASE:
             return forms.case_form(self.uses.policy, press.inputs)
@@ -254,7 +264,7 @@ class TeamsBot:
         if opener is None:
             return None
         outcome = await self.uses.run(
-            self.uses.press(opener, press.value, actor), what=f"Teams form {opener}"
+            self.uses.press(opener, press.value, actor), what=f"Teams form {opener}", actor=actor
         )
         return outcome.result if isinstance(outcome.result, Form) else None
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from adapters.teams.translate import submit_data
+from bot.i18n import N_, _
 from bot.replies import Button, Field, Form, Image, Input, InputKind, Reply, Style, Tone
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -37,7 +38,8 @@ VALUE_LIMIT = 1_000  # what an input without a maximum of its own shows at most
 ELLIPSIS = "…"
 _SHORTEST = 40  # bytes a text keeps however full the card is
 ALT_TEXT_LIMIT = 1_000  # an image's altText, in characters
-CHART_LEFT_OUT = "The chart was left out: it is too large for a Teams message. It shows: {alt}"
+# Translators: said in place of a chart on a Teams card; {alt} says in words what the chart shows.
+CHART_LEFT_OUT = N_("The chart was left out: it is too large for a Teams message. It shows: {alt}")
 
 _TONE = {Tone.INFO: "default", Tone.SUCCESS: "good", Tone.WARNING: "warning", Tone.ERROR: "attention"}
 _BUTTON = {Style.DEFAULT: "default", Style.PRIMARY: "positive", Style.DANGER: "destructive"}
@@ -182,11 +184,11 @@ def _facts(fields: tuple[Field, ...]) -> list[dict[str, Any]]:
     return rows
 
 
-def _action(button: Button) -> dict[str, Any]:
+def _action(button: Button, *, home: bool = False) -> dict[str, Any]:
     action: dict[str, Any] = {
         "type": "Action.Submit",
         "title": button.label,
-        "data": submit_data(button.action, button.value),
+        "data": submit_data(button.action, button.value, home=home),
     }
     if button.style is not Style.DEFAULT:
         action["style"] = _BUTTON[button.style]
@@ -218,16 +220,16 @@ def render_reply(reply: Reply) -> dict[str, Any]:
         if item.detail:
             items.append(_text(item.detail, isSubtle=True, spacing="None"))
         if item.button:
-            items.append({"type": "ActionSet", "actions": [_action(item.button)]})
+            items.append({"type": "ActionSet", "actions": [_action(item.button, home=reply.home)]})
         body.append({"type": "Container", "separator": True, "items": items})
     if reply.note:
         body.append(_text(reply.note, isSubtle=True, size="Small"))
-    actions = [_action(b) for b in reply.buttons]
+    actions = [_action(b, home=reply.home) for b in reply.buttons]
     if reply.image is not None:
         whole = _unfitted([*body[:image_at], image(reply.image), *body[image_at:]], actions)
         if size(whole) <= CARD_BYTES:
             return whole
-        left_out = CHART_LEFT_OUT.format(alt=cut(reply.image.alt, ALT_TEXT_LIMIT))
+        left_out = _(CHART_LEFT_OUT, alt=cut(reply.image.alt, ALT_TEXT_LIMIT))
         body.insert(image_at, _text(left_out, isSubtle=True, size="Small"))
     return _card(body, actions)
 
@@ -249,7 +251,8 @@ def _input(spec: Input, value: str | None) -> dict[str, Any]:
         if spec.placeholder:
             element["placeholder"] = spec.placeholder
     if spec.required:
-        element["errorMessage"] = f"{spec.label} is needed"
+        # Translators: shown under a form's input left empty that must be filled; {label} is its label.
+        element["errorMessage"] = _("{label} is needed", label=spec.label)
     if spec.kind is InputKind.CHOICE:
         value = value if any(c.value == value for c in spec.choices) else None
     if value:

@@ -107,7 +107,14 @@ class TeamsNotifier:
         self.bot_id = (reference.get("bot") or {}).get("id") or self.bot_id
 
     def send(self, recipient: Recipient, reply: Reply) -> dict[str, Any]:
-        """Send `reply` as a card to the person or channel; return its sent reference."""
+        """Send `reply` as a card to the person or channel; return its sent reference.
+
+        A Home is never sent as a new card: Teams only updates one the person opened.
+        """
+        if reply.home:
+            raise SendError(
+                "a Home goes to Teams only as an update of the card the person opened", permanent=True
+            )
         reference = self._reference_for(recipient)
         activity_id = self._run(send_card(self.adapter, self.app_id, reference, cards.render_reply(reply)))
         return sent_ref(reference, activity_id)

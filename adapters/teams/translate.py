@@ -21,6 +21,7 @@ from db.models import Platform
 VERB = "mend"
 ACTION_KEY = "mend_action"
 VALUE_KEY = "mend_value"
+HOME_KEY = "mend_home"  # on a Home card's buttons: what they bring is shown as a new card
 
 # A form submission that failed on a field is shown again: this is the button that opens it.
 FORM_OPENERS: dict[ActionId, ActionId] = {
@@ -83,11 +84,15 @@ class Press:
     action: str
     value: str
     inputs: dict[str, str] = field(default_factory=dict)
+    from_home: bool = False  # pressed on a Home card, which stays as it is
 
 
-def submit_data(action: ActionId | str, value: str) -> dict[str, str]:
-    """Return the Action.Submit data that brings `action` with `value` back to Mend."""
-    return {"verb": VERB, ACTION_KEY: str(action), VALUE_KEY: value}
+def submit_data(action: ActionId | str, value: str, *, home: bool = False) -> dict[str, str]:
+    """Return the Action.Submit data that brings `action` with `value` back to Mend (from a Home card)."""
+    data = {"verb": VERB, ACTION_KEY: str(action), VALUE_KEY: value}
+    if home:
+        data[HOME_KEY] = "1"
+    return data
 
 
 def is_press(activity: Mapping[str, Any]) -> bool:
@@ -106,9 +111,14 @@ def to_press(activity: Mapping[str, Any]) -> Press:
     inputs = {
         str(k): "" if v is None else str(v)
         for k, v in value.items()
-        if k not in ("verb", ACTION_KEY, VALUE_KEY) and not isinstance(v, (dict, list))
+        if k not in ("verb", ACTION_KEY, VALUE_KEY, HOME_KEY) and not isinstance(v, (dict, list))
     }
-    return Press(action=value[ACTION_KEY], value=str(value.get(VALUE_KEY, "")), inputs=inputs)
+    return Press(
+        action=value[ACTION_KEY],
+        value=str(value.get(VALUE_KEY, "")),
+        inputs=inputs,
+        from_home=value.get(HOME_KEY) == "1",
+    )
 
 
 def recover_text(activity: Mapping[str, Any]) -> str | None:
@@ -156,6 +166,7 @@ def actor_from(activity: Mapping[str, Any]) -> Actor:
     for every bot in the tenant and is what a directory export lists; otherwise the
     channel's user id. The email is read from the activity when a client puts it
     there (`from.email` or `from.userPrincipalName`); Mend makes no Graph call for it.
+    The language is the activity's `locale`, which Teams sets from the client's.
     """
     sender = activity.get("from") or {}
     email = sender.get("email") or sender.get("userPrincipalName")
@@ -166,6 +177,7 @@ def actor_from(activity: Mapping[str, Any]) -> Actor:
         user_id=str(sender.get("aadObjectId") or sender.get("id") or ""),
         name=sender.get("name"),
         email=email,
+        locale=activity.get("locale") if isinstance(activity.get("locale"), str) else None,
     )
 
 

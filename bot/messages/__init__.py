@@ -27,11 +27,12 @@ from bot.messages.cases import (
     case_not_open,
     customer_history,
     history_needs_customer,
+    status_word,
+    tier_word,
 )
 from bot.messages.common import (
     authority_line,
     category_label,
-    count,
     details,
     label,
     money,
@@ -100,6 +101,7 @@ from bot.messages.offers import (
     request_already_waiting,
     unknown_offer_type,
     unknown_option,
+    verdict_detail,
 )
 from bot.messages.practice import (
     no_practice_case,
@@ -133,6 +135,12 @@ from bot.messages.review import (
     review_not_yours,
     review_nothing,
 )
+from bot.messages.suggestions import (
+    basis,
+    option_name,
+    severity_word,
+    type_label,
+)
 from bot.messages.tasks import (
     customer_again_title,
     recurring_title,
@@ -163,6 +171,7 @@ __all__ = [
     "bad_case_ref",
     "bad_email",
     "bad_phone",
+    "basis",
     "cannot_decide_own_request",
     "cannot_reopen",
     "case_cancelled",
@@ -172,7 +181,6 @@ __all__ = [
     "case_resolved",
     "category_label",
     "compensation_line",
-    "count",
     "customer_again_title",
     "customer_history",
     "customer_unhappy",
@@ -208,6 +216,7 @@ __all__ = [
     "offer_status",
     "offer_summary",
     "offers_summary",
+    "option_name",
     "practice_case",
     "practice_case_gone",
     "practice_facts",
@@ -236,7 +245,9 @@ __all__ = [
     "review_item_summary",
     "review_not_yours",
     "review_nothing",
+    "severity_word",
     "slack_not_reachable",
+    "status_word",
     "task_card",
     "task_closed",
     "task_done_announcement",
@@ -246,7 +257,9 @@ __all__ = [
     "task_owner_unknown",
     "task_reminder",
     "team_report",
+    "tier_word",
     "too_long",
+    "type_label",
     "unexpected",
     "unknown_category",
     "unknown_offer_type",
@@ -256,6 +269,7 @@ __all__ = [
     "unknown_severity",
     "unknown_tier",
     "unreadable",
+    "verdict_detail",
     "weekly_digest",
     "weekly_practice",
     "when",

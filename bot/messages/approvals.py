@@ -3,43 +3,62 @@
 from __future__ import annotations
 
 from bot.fields import DENY_REASON
-from bot.messages.common import category_label, count, money, when
+from bot.i18n import N_, _, ngettext
+from bot.messages.cases import tier_word
+from bot.messages.common import category_label, money, when
 from bot.messages.offers import offer_summary
+from bot.messages.suggestions import severity_word
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
 from db.models import ApprovalDecision, ApprovalRequest, Case, Offer, Staff
 from policies.schema import Policy
 
+# How a request no longer waiting stands, said whole (a request that is decided says by whom).
+_REQUEST_CLOSED = {
+    "pending": N_("This request was pending; there is nothing left to decide."),
+    "approved": N_("This request was approved; there is nothing left to decide."),
+    "denied": N_("This request was denied; there is nothing left to decide."),
+    "withdrawn": N_("This request was withdrawn; there is nothing left to decide."),
+}
+
 
 def request_not_found(request_id: int) -> str:
     """Say there is no such approval request."""
-    return f"There is no approval request {request_id}; it may have been withdrawn."
+    return _("There is no approval request {number}; it may have been withdrawn.", number=request_id)
 
 
 def no_pending_request(case: Case) -> str:
     """Say a case has no request waiting."""
-    return f"{case.ref} has no request waiting for approval."
+    return _("{ref} has no request waiting for approval.", ref=case.ref)
 
 
 def deny_needs_reason() -> str:
     """Say a denial needs a reason."""
-    return (
-        f"{DENY_REASON.label}: say why you deny it, so the employee can tell the customer and learn from it."
+    return _(
+        "{field}: say why you deny it, so the employee can tell the customer and learn from it.",
+        field=_(DENY_REASON.label),
     )
 
 
 def cannot_decide_own_request() -> str:
     """Say people cannot decide their own requests."""
-    return "You cannot decide your own request; it waits for someone else with the authority."
+    return _("You cannot decide your own request; it waits for someone else with the authority.")
 
 
 def not_enough_authority(decider: Staff, offer: Offer, policy: Policy) -> str:
     """Say a person's approval limit does not cover an amount."""
     limit = policy.to_minor(policy.roles[decider.role].approve_up_to) if decider.role in policy.roles else 0
-    return (
-        f"You may approve up to {money(limit, policy)}; this {money(offer.amount, policy)} "
-        "offer needs someone with more authority. It is still waiting for them."
+    return _(
+        "You may approve up to {limit}; this {amount} offer needs someone with more authority. "
+        "It is still waiting for them.",
+        limit=money(limit, policy),
+        amount=money(offer.amount, policy),
     )
+
+
+def _someone() -> str:
+    # Translators: stands for a person's name when Mend no longer knows who it was.
+    return _("someone")
 
 
 def already_decided(
@@ -50,10 +69,26 @@ def already_decided(
 ) -> str:
     """Say who already decided a request, and when."""
     if decision is None:
-        return f"This request was {request.status}; there is nothing left to decide."
-    who = decider.name if decider else "someone"
+        return _(_REQUEST_CLOSED[request.status])
+    who = decider.name if decider else _someone()
     at = when(decision.decided_at, zone)
-    return f"Already {decision.outcome} by {who} at {at}; your click changed nothing."
+    if decision.outcome == "approved":
+        return _("Already approved by {person} at {when}; your click changed nothing.", person=who, when=at)
+    return _("Already denied by {person} at {when}; your click changed nothing.", person=who, when=at)
+
+
+def _verdict(decision: ApprovalDecision, decider: str, zone: str | None) -> str:
+    """Return how a request was decided, by whom and when, with the reason if one was given."""
+    at = when(decision.decided_at, zone)
+    if decision.outcome == "approved":
+        if decision.reason:
+            return _(
+                "Approved by {person} at {when}: {reason}", person=decider, when=at, reason=decision.reason
+            )
+        return _("Approved by {person} at {when}", person=decider, when=at)
+    if decision.reason:
+        return _("Denied by {person} at {when}: {reason}", person=decider, when=at, reason=decision.reason)
+    return _("Denied by {person} at {when}", person=decider, when=at)
 
 
 def request_card(
@@ -74,73 +109,123 @@ def request_card(
     `for_requester` gives the employee's own copy: while the request waits it says on whom,
     with no buttons to decide (nobody decides their own request).
     """
-    requester = people.get(request.requested_by_id, "someone")
+    requester = people.get(request.requested_by_id) or _someone()
     fields = [
-        Field("Offer", offer_summary(offer, policy)),
+        # Translators: the label of the compensation offered (a noun), e.g. "Voucher: $25.00".
+        Field(_("Offer"), offer_summary(offer, policy)),
         Field(
-            "Customer", f"{case.customer_name} ({case.tier}), {count(earlier_incidents, 'earlier incident')}"
+            _("Customer"),
+            ngettext(
+                "{customer} ({tier}), {n} earlier incident",
+                "{customer} ({tier}), {n} earlier incidents",
+                earlier_incidents,
+                customer=case.customer_name,
+                tier=tier_word(case.tier),
+            ),
         ),
-        Field("What happened", case.description[:500]),
+        Field(_("What happened"), case.description[:500]),
     ]
     if requester_role in policy.roles:
         role = policy.roles[requester_role]
         fields.append(
             Field(
-                f"{requester}'s limit",
-                f"{money(policy.to_minor(role.limit), policy)} per incident ({role.label})",
+                # Translators: the label of the requester's own limit, e.g. "Alice Park's limit".
+                _("{person}'s limit", person=requester),
+                # Translators: {role} is the requester's role as the policy names it (Frontline ...).
+                _(
+                    "{amount} per incident ({role})",
+                    amount=money(policy.to_minor(role.limit), policy),
+                    role=role.label,
+                ),
             )
         )
     if request.customer_waiting:
-        fields.append(Field("Customer", "is waiting now"))
-    if request.level > 0 and decision is None and request.status == "pending":
         fields.append(
             Field(
-                "Escalated",
-                f"to {people.get(request.approver_id or 0, 'the next approver')}; anyone "
-                "with the authority may still decide",
+                _("Customer"),
+                # Translators: shown beside the label "Customer": the customer is waiting for an answer now.
+                _("is waiting now"),
+            )
+        )
+    if request.level > 0 and decision is None and request.status == "pending":
+        approver = people.get(request.approver_id or 0)
+        fields.append(
+            Field(
+                # Translators: the label of where a request went after nobody answered in time.
+                _("Escalated"),
+                _("to {approver}; anyone with the authority may still decide", approver=approver)
+                if approver
+                else _("to the next approver; anyone with the authority may still decide"),
             )
         )
     category = category_label(case.category, policy)
-    title = f"Approval needed: {case.ref} · {category} · {case.severity}"
+    severity = severity_word(case.severity)
     if decision is not None:
-        decider = people.get(decision.decided_by_id, "someone")
-        verdict = f"{decision.outcome.capitalize()} by {decider} at {when(decision.decided_at, zone)}"
-        if decision.reason:
-            verdict += f": {decision.reason}"
+        decider = people.get(decision.decided_by_id) or _someone()
+        approved = decision.outcome == "approved"
         return Reply(
-            title=f"{case.ref} · {category}: {decision.outcome}",
+            title=_("{ref} · {category}: approved", ref=case.ref, category=category)
+            if approved
+            else _("{ref} · {category}: denied", ref=case.ref, category=category),
             case_id=case.id,
-            text=verdict,
+            text=_verdict(decision, decider, zone),
             fields=tuple(fields),
-            tone=Tone.SUCCESS if decision.outcome == "approved" else Tone.WARNING,
+            tone=Tone.SUCCESS if approved else Tone.WARNING,
         )
     if request.status == "withdrawn":
         return Reply(
-            title=f"{case.ref} · {category}: request withdrawn",
+            title=_("{ref} · {category}: request withdrawn", ref=case.ref, category=category),
             case_id=case.id,
-            text=f"The request was withdrawn because {case.ref} was cancelled; there is nothing to decide.",
+            text=_(
+                "The request was withdrawn because {ref} was cancelled; there is nothing to decide.",
+                ref=case.ref,
+            ),
             fields=tuple(fields),
         )
     if for_requester:
-        who = people.get(request.approver_id or 0, "the approvers")
+        approver = people.get(request.approver_id or 0)
+        amount = money(offer.amount, policy)
         return Reply(
-            title=f"{case.ref}: {offer.label} ({money(offer.amount, policy)}) waits for approval by {who}",
+            title=_(
+                "{ref}: {offer} ({amount}) waits for approval by {approver}",
+                ref=case.ref,
+                offer=offer.label,
+                amount=amount,
+                approver=approver,
+            )
+            if approver
+            else _(
+                "{ref}: {offer} ({amount}) waits for approval by the approvers",
+                ref=case.ref,
+                offer=offer.label,
+                amount=amount,
+            ),
             case_id=case.id,
-            text="You will hear as soon as someone with the authority decides. If the customer is waiting, "
-            "say so.",
+            text=_(
+                "You will hear as soon as someone with the authority decides. If the customer is waiting, "
+                "say so."
+            ),
             fields=tuple(fields),
             buttons=(
-                Button("Customer is waiting", ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),
+                # Translators: a button saying the customer is waiting now, so the approval is hurried.
+                Button(_("Customer is waiting"), ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),
             ),
             tone=Tone.WARNING,
         )
     return Reply(
-        title=title,
-        text=f"{requester} asks you to approve this over-limit compensation.",
+        title=_(
+            "Approval needed: {ref} · {category} · {severity}",
+            ref=case.ref,
+            category=category,
+            severity=severity,
+        ),
+        text=_("{person} asks you to approve this over-limit compensation.", person=requester),
         fields=tuple(fields),
         buttons=(
-            Button("Approve", ActionId.APPROVE, Target(request_id=request.id).encode(), Style.PRIMARY),
-            Button("Deny", ActionId.DENY, Target(request_id=request.id).encode(), Style.DANGER),
+            # Translators: a button that approves the compensation request.
+            Button(_("Approve"), ActionId.APPROVE, Target(request_id=request.id).encode(), Style.PRIMARY),
+            # Translators: a button that denies the compensation request (a reason is asked next).
+            Button(_("Deny"), ActionId.DENY, Target(request_id=request.id).encode(), Style.DANGER),
         ),
         tone=Tone.WARNING,
     )
@@ -153,17 +238,33 @@ def approval_decided(
     amount = money(offer.amount, policy)
     if decision.outcome == "approved":
         return Reply(
-            title=f"{case.ref}: {decider.name} approved {offer.label} ({amount})",
+            title=_(
+                "{ref}: {person} approved {offer} ({amount})",
+                ref=case.ref,
+                person=decider.name,
+                offer=offer.label,
+                amount=amount,
+            ),
             case_id=case.id,
-            text="Tell the customer now. When it is sorted, resolve the case.",
-            buttons=(Button("Resolve", ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),),
+            text=_("Tell the customer now. When it is sorted, resolve the case."),
+            # Translators: a button that marks the case resolved (the customer's problem is sorted).
+            buttons=(
+                Button(_("Resolve"), ActionId.RESOLVE, Target(case_id=case.id).encode(), Style.PRIMARY),
+            ),
             tone=Tone.SUCCESS,
         )
     return Reply(
-        title=f"{case.ref}: {decider.name} denied {offer.label} ({amount})",
+        title=_(
+            "{ref}: {person} denied {offer} ({amount})",
+            ref=case.ref,
+            person=decider.name,
+            offer=offer.label,
+            amount=amount,
+        ),
         case_id=case.id,
-        text=f"Reason: {decision.reason}\nOffer something within your authority instead.",
-        buttons=(Button("Show options", ActionId.SHOW_CASE, Target(case_id=case.id).encode()),),
+        text=_("Reason: {reason}\nOffer something within your authority instead.", reason=decision.reason),
+        # Translators: a button that shows the case's compensation options again.
+        buttons=(Button(_("Show options"), ActionId.SHOW_CASE, Target(case_id=case.id).encode()),),
         tone=Tone.WARNING,
     )
 
@@ -171,25 +272,70 @@ def approval_decided(
 def customer_waiting_noted(case: Case, minutes: int) -> Reply:
     """Confirm the approver was told the customer is waiting."""
     return Reply(
-        title=f"{case.ref}: marked as customer waiting",
+        title=_("{ref}: marked as customer waiting", ref=case.ref),
         case_id=case.id,
-        text=(
-            f"If nobody decides within {minutes} minutes it goes further up, and you will be "
-            "offered the best option within your own authority so the customer never leaves with nothing."
+        text=ngettext(
+            "If nobody decides within {n} minute it goes further up, and you will be offered the best "
+            "option within your own authority so the customer never leaves with nothing.",
+            "If nobody decides within {n} minutes it goes further up, and you will be offered the best "
+            "option within your own authority so the customer never leaves with nothing.",
+            minutes,
         ),
         tone=Tone.WARNING,
     )
 
 
-def request_escalated(case: Case, offer: Offer, approver: str, silent: str, policy: Policy) -> Reply:
-    """Tell the employee their approval request went further up because nobody answered in time."""
+def request_escalated(
+    case: Case, offer: Offer, approver: str | None, silent: str | None, policy: Policy
+) -> Reply:
+    """Tell the employee their approval request went further up because nobody answered in time.
+
+    `approver` is who it waits on now (None: the approvers), `silent` who did not answer (None: nobody known).
+    """
+    offered, amount = offer.label, money(offer.amount, policy)
+    if approver:
+        title = _("{ref}: request escalated to {approver}", ref=case.ref, approver=approver)
+        if silent:
+            text = _(
+                "{silent} did not answer in time, so {offer} ({amount}) now waits on {approver}. "
+                "Whoever decides first, you will hear at once.",
+                silent=silent,
+                offer=offered,
+                amount=amount,
+                approver=approver,
+            )
+        else:
+            text = _(
+                "Nobody answered in time, so {offer} ({amount}) now waits on {approver}. "
+                "Whoever decides first, you will hear at once.",
+                offer=offered,
+                amount=amount,
+                approver=approver,
+            )
+    else:
+        title = _("{ref}: request escalated to the approvers", ref=case.ref)
+        if silent:
+            text = _(
+                "{silent} did not answer in time, so {offer} ({amount}) now waits on the approvers. "
+                "Whoever decides first, you will hear at once.",
+                silent=silent,
+                offer=offered,
+                amount=amount,
+            )
+        else:
+            text = _(
+                "Nobody answered in time, so {offer} ({amount}) now waits on the approvers. "
+                "Whoever decides first, you will hear at once.",
+                offer=offered,
+                amount=amount,
+            )
     return Reply(
-        title=f"{case.ref}: request escalated to {approver}",
+        title=title,
         case_id=case.id,
-        text=(
-            f"{silent} did not answer in time, so {offer.label} ({money(offer.amount, policy)}) "
-            f"now waits on {approver}. Whoever decides first, you will hear at once."
-        ),
+        text=text,
         tone=Tone.WARNING,
-        buttons=(Button("Customer is waiting", ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),),
+        # Translators: a button saying the customer is waiting now, so the approval is hurried.
+        buttons=(
+            Button(_("Customer is waiting"), ActionId.CUSTOMER_WAITING, Target(case_id=case.id).encode()),
+        ),
     )

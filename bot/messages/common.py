@@ -3,53 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot import fields
+from bot import fields, i18n
+from bot.i18n import N_, _
 from db.models import CASE_REF_OFFSET
-from policies.money import format_money
+from policies.money import minor_digits
 from policies.rules import Headroom
 from policies.schema import Policy
 
 _OFFER_STATUS = {
-    "granted": "given",
-    "pending_approval": "waiting for approval",
-    "approved": "approved",
-    "denied": "denied",
-    "withdrawn": "withdrawn",
+    "granted": N_("given"),
+    "pending_approval": N_("waiting for approval"),
+    "approved": N_("approved"),
+    "denied": N_("denied"),
+    "withdrawn": N_("withdrawn"),
 }
 
 
 def label(field: str) -> str:
     """Return how a form field is named to people."""
     spec = fields.BY_NAME.get(field)
-    return spec.label if spec else field.replace("_", " ").capitalize()
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """Return a number with its noun, singular or plural: 1 case, 2 cases, 0 approvals."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    return _(spec.label) if spec else field.replace("_", " ").capitalize()
 
 
 def money(amount: int, policy: Policy) -> str:
-    """Return an amount in the policy's currency as people read it."""
-    return format_money(amount, policy.currency)
+    """Return an amount (minor units) in the policy's currency as the reader writes it."""
+    return i18n.money(Decimal(amount).scaleb(-minor_digits(policy.currency)), policy.currency)
 
 
 def when(moment: datetime | None, zone: str | None = None) -> str:
-    """Return a time as people read it: in their time zone when it is known, else in UTC."""
-    if moment is None:
-        return ""
-    if zone is None:
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    """Return a time as the reader writes it: in their time zone when it is known, else in UTC."""
+    return "" if moment is None else i18n.when(moment, zone)
 
 
 def category_label(category: str, policy: Policy) -> str:
     """Return how a category is named, even one the policy no longer has."""
     known = policy.categories.get(category)
-    return known.label if known else category.replace("_", " ")
+    return (known.text(i18n.language()).label or known.label) if known else category.replace("_", " ")
 
 
 def ref(case_id: int) -> str:
@@ -59,14 +51,17 @@ def ref(case_id: int) -> str:
 
 def offer_status(status: str) -> str:
     """Return how an offer's status reads: given, waiting for approval, approved ..."""
-    return _OFFER_STATUS[status]
+    return _(_OFFER_STATUS[status])
 
 
 def authority_line(room: Headroom, policy: Policy) -> str:
     """Return what a person may still give, in one line."""
-    return (
-        f"{money(room.available, policy)} now (limit {money(room.limit, policy)} per incident, "
-        f"{money(room.budget_left, policy)} of {money(room.budget, policy)} left this month)"
+    return _(
+        "{available} now (limit {limit} per incident, {left} of {budget} left this month)",
+        available=money(room.available, policy),
+        limit=money(room.limit, policy),
+        left=money(room.budget_left, policy),
+        budget=money(room.budget, policy),
     )
 
 

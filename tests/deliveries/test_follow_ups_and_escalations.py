@@ -119,7 +119,9 @@ def test_a_follow_up_is_answered_only_once_mend_has_asked(fresh_sessions, policy
         _act(fresh_sessions, policy, clock, ActionId.FOLLOW_UP_FIXED, value, ALICE)
     (pending,) = _kinds(fresh_sessions, "follow_up")
     assert "Mend has not asked about R-" in early.value.message
-    assert pending.due_at.strftime("%Y-%m-%d") in early.value.message  # and says when it will
+    assert (
+        f"{pending.due_at:%b} {pending.due_at.day}, {pending.due_at.year}" in early.value.message
+    )  # and when
     with fresh_sessions() as session:
         assert session.get(Case, case_id).status == "resolved"
     _follow_up_due(fresh_sessions, policy, clock, recorder)
@@ -386,7 +388,7 @@ def test_the_weekly_digest_reports_last_weeks_cases_once_per_week(fresh_sessions
     sent = _last(recorder)
     reply = sent["reply"]
     assert (
-        sent["recipient"]["channel"] == "lessons" and reply["title"] == "Service recovery, week of 9 November"
+        sent["recipient"]["channel"] == "lessons" and reply["title"] == "Service recovery, week of November 9"
     )
     assert reply["text"] == "2 cases opened; the four weeks before averaged 0 a week."
     fields = {f["label"]: f["value"] for f in reply["fields"]}
@@ -395,7 +397,7 @@ def test_the_weekly_digest_reports_last_weeks_cases_once_per_week(fresh_sessions
     png = base64.b64decode(reply["image"]["png_base64"])
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", png[16:24]) == (800, 400)
     assert reply["image"]["name"] == "mend-digest-2026-11-09.png"
-    assert "Cases opened per week from 21 Sep to 9 Nov: 0, 0, 0, 0, 0, 0, 0, 2." in reply["image"]["alt"]
+    assert "Cases opened per week from Sep 21 to Nov 9: 0, 0, 0, 0, 0, 0, 0, 2." in reply["image"]["alt"]
     clock.advance(days=7)
     assert run() is True
     with fresh_sessions() as session:

@@ -64,9 +64,9 @@ def test_unknown_locations_use_the_default_one(policy) -> None:
 
 def test_times_read_in_the_readers_zone_with_its_abbreviation() -> None:
     moment = utc(2026, 10, 24, 20, 0)
-    assert messages.when(moment, "Europe/London") == "2026-10-24 21:00 BST"
-    assert messages.when(utc(2026, 10, 26, 8, 30), "Europe/London") == "2026-10-26 08:30 GMT"
-    assert messages.when(moment) == "2026-10-24 20:00 UTC"
+    assert messages.when(moment, "Europe/London") == "Oct 24, 2026, 9:00\u202fPM BST"
+    assert messages.when(utc(2026, 10, 26, 8, 30), "Europe/London") == "Oct 26, 2026, 8:30\u202fAM GMT"
+    assert messages.when(moment) == "Oct 24, 2026, 8:00\u202fPM UTC"
 
 
 # --- checked again when sending -------------------------------------------------------------

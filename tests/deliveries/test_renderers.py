@@ -104,6 +104,6 @@ def test_a_digest_queued_with_stored_counts_is_rendered_from_the_cases_as_they_s
         },
     )
     reply = notices.render(session, delivery, policy=policy)  # as the lessons channel reads it
-    assert reply is not None and reply.title == "Service recovery, week of 2 November"
+    assert reply is not None and reply.title == "Service recovery, week of November 2"
     assert reply.text == "0 cases opened; the four weeks before averaged 0 a week."
     assert reply.image is not None and reply.image.png.startswith(b"\x89PNG")

@@ -110,14 +110,14 @@ def test_the_digest_and_its_chart_arrive_in_the_lessons_channel_as_one_upload(
     assert asked.args["filename"] == "mend-digest-2026-11-09.png" and int(asked.args["length"]) == len(png)
     # a screen reader gets what the chart shows, in words
     assert asked.args["alt_txt"].startswith(
-        "Cases opened per week from 21 Sep to 9 Nov: 0, 0, 0, 0, 0, 0, 0, 2."
+        "Cases opened per week from Sep 21 to Nov 9: 0, 0, 0, 0, 0, 0, 0, 2."
     )
     assert shared.args["files"] == [{"id": file_id, "title": asked.args["alt_txt"][:250]}]
 
     # the picture and the message arrive together: the digest's blocks travel with the file
     assert shared.args["channel_id"] == LESSONS
     message = json.dumps(shared.args["blocks"])
-    assert "Service recovery, week of 9 November" in message
+    assert "Service recovery, week of November 9" in message
     assert "2 cases opened" in message and "Check the depot scans before noon" in message
     assert not [c for c in api.of("chat.postMessage") if "Service recovery" in c.text]
 
@@ -152,7 +152,7 @@ def test_a_digest_slack_takes_no_file_for_still_arrives_with_its_chart_in_words(
     (posted,) = [c for c in api.of("chat.postMessage", channel=LESSONS) if "Service recovery" in c.text]
     context = [b for b in posted.args["blocks"] if b["type"] == "context"]
     assert any(
-        "Cases opened per week from 21 Sep to 9 Nov" in e["text"] for b in context for e in b["elements"]
+        "Cases opened per week from Sep 21 to Nov 9" in e["text"] for b in context for e in b["elements"]
     )
     row = digest_row(fresh_sessions)
     assert row.status == "sent" and row.sent_ref["ts"] == posted.answer["ts"]

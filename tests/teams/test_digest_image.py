@@ -102,7 +102,7 @@ async def _digest_in_teams(sessions: sessionmaker[Session]) -> None:
     (post,) = [
         c
         for c in connector.posts(LESSONS_CHANNEL)
-        if "Service recovery, week of 9 November" in json.dumps(c.body)
+        if "Service recovery, week of November 9" in json.dumps(c.body)
     ]
     card = post.card
     assert "2 cases opened; the four weeks before averaged 0 a week." in runs(card)
@@ -111,7 +111,7 @@ async def _digest_in_teams(sessions: sessionmaker[Session]) -> None:
     assert chart["url"].startswith(prefix) and chart["size"] == "Stretch"
     picture = base64.b64decode(chart["url"][len(prefix) :])
     assert picture.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", picture[16:24]) == (800, 400)
-    assert chart["altText"].startswith("Cases opened per week from 21 Sep to 9 Nov: 0, 0, 0, 0, 0, 0, 0, 2.")
+    assert chart["altText"].startswith("Cases opened per week from Sep 21 to Nov 9: 0, 0, 0, 0, 0, 0, 0, 2.")
     # after the figures, before the lessons and the note
     body = [e.get("type") for e in card["body"]]
     assert body.index("Image") > body.index("ColumnSet")
