@@ -189,7 +189,7 @@ def amount_form(case: Case, policy: Policy, available: int) -> Form:
 def deny_form(request_id: int, summary: str) -> Form:
     """Return the form that asks why an offer is denied."""
     return Form(
-        title=_("Deny the request"),
+        title=_("Deny request"),
         action=ActionId.DENY_WITH_REASON,
         value=Target(request_id=request_id).encode(),
         # Translators: the button that denies the compensation request, with the reason given.
@@ -202,14 +202,14 @@ def deny_form(request_id: int, summary: str) -> Form:
 
 def resolve_form(case: Case, policy: Policy) -> Form:
     """Return the form that resolves a case (prefilled with notes kept from an earlier try)."""
-    causes = policy.learning.causes_of(case.category)
+    causes = messages.root_causes(case.category, policy)
     return Form(
         # Translators: the title of the form that resolves a case, e.g. "Resolve R-1042".
         title=_("Resolve {ref}", ref=case.ref),
         action=ActionId.RESOLVE_CASE,
         value=Target(case_id=case.id).encode(),
         # Translators: the button that shows the lesson for the team before it is posted.
-        submit_label=_("Check the lesson"),
+        submit_label=_("Preview lesson"),
         intro=_("Next you see the lesson exactly as the team will read it, before it is posted."),
         inputs=(
             field_input(fields.OUTCOME, initial=case.outcome),
@@ -239,7 +239,7 @@ def lesson_form(
     facts += messages.asked_and_given(asked_for, compensation)
     return Form(
         # Translators: the title of the form that shows the lesson before it is posted to the team.
-        title=_("Check the lesson"),
+        title=_("Preview lesson"),
         action=ActionId.POST_LESSON,
         value=Target(case_id=case.id).encode(),
         # Translators: the button that posts the lesson to the team's channel.

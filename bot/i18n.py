@@ -138,7 +138,7 @@ def N_(message: str) -> str:
 
 def decimal_comma() -> bool:
     """Say whether the reader writes a comma before decimals (12,50)."""
-    return get_decimal_symbol(_locale()) == ","
+    return get_decimal_symbol(locale()) == ","
 
 
 def in_sentence(label: str) -> str:
@@ -146,30 +146,31 @@ def in_sentence(label: str) -> str:
     return label if _reader.get() == "de" else label.lower()
 
 
-def _locale() -> Locale:
+def locale() -> Locale:
+    """Return the reader's locale for Babel's formats (the pseudo-locale formats as English does)."""
     language = _reader.get()
     return Locale.parse(DEFAULT if language == PSEUDO else language)
 
 
 def number(value: int | float | Decimal) -> str:
     """Return a number as the reader writes it (1,200 or 1.200)."""
-    return format_decimal(value, locale=_locale())
+    return format_decimal(value, locale=locale())
 
 
 def percent(share: float | Decimal) -> str:
     """Return a share (0.25) as the reader writes a percentage (25%, 25 %)."""
-    return format_percent(share, locale=_locale())
+    return format_percent(share, locale=locale())
 
 
 def money(major: Decimal, currency: str) -> str:
     """Return an amount in major units, with its currency, as the reader writes it."""
-    return format_currency(major, currency, locale=_locale())
+    return format_currency(major, currency, locale=locale())
 
 
 def when(moment: datetime, zone: str | None) -> str:
     """Return a date and time as the reader writes it, in `zone` (UTC when unknown), with the zone."""
     tz = ZoneInfo(zone or "UTC")
-    local, loc = moment.astimezone(tz), _locale()
+    local, loc = moment.astimezone(tz), locale()
     both = str(get_datetime_format("medium", locale=loc))
     text = both.replace("{1}", format_date(local, "medium", locale=loc)).replace(
         "{0}", format_time(local, "short", locale=loc)
@@ -190,4 +191,4 @@ def _zone_name(local: datetime) -> str:
 
 def day(moment: datetime, zone: str | None = None) -> str:
     """Return a date as the reader writes it (Nov 30, 2026; 30.11.2026)."""
-    return format_date(moment.astimezone(ZoneInfo(zone or "UTC")), "medium", locale=_locale())
+    return format_date(moment.astimezone(ZoneInfo(zone or "UTC")), "medium", locale=locale())

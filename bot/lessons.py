@@ -155,7 +155,7 @@ def resolve_form_for(case_id: int, *, session: Session, policy: Policy) -> Form:
 
 def _cause(key: str | None, case: Case, policy: Policy) -> str:
     """Return the kind of root cause chosen, one of the category's (an old form's none is "other")."""
-    causes = policy.learning.causes_of(case.category)
+    causes = messages.root_causes(case.category, policy)
     chosen = (key or "").strip() or OTHER
     if chosen not in causes:
         raise InvalidInput(

@@ -165,7 +165,7 @@ def weekly(
 
 def week_label(monday: date) -> str:
     """Return how a week is named on a chart: its Monday, short, as the reader writes it (Nov 9, 9. Nov.)."""
-    return format_skeleton("MMMd", monday, locale=i18n.language())
+    return format_skeleton("MMMd", monday, locale=i18n.locale())
 
 
 def request_report(actor: Actor, span: str, *, session: Session, policy: Policy, clock: Clock) -> Reply:

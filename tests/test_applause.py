@@ -388,7 +388,7 @@ async def _teams(make_runtime) -> None:
 
         await alice.submit(find_action(latest(), "Get suggestion"), last_id(), **SLACK_CASE)
         await alice.submit(find_action(latest(), "Resolve"), last_id())
-        await alice.submit(find_action(latest(), "Check the lesson"), last_id(), **NOTES)
+        await alice.submit(find_action(latest(), "Preview lesson"), last_id(), **NOTES)
         preview = latest()
         await alice.submit(find_action(preview, "Post lesson"), last_id(), **teams_inputs(preview))
         (lesson,) = connector.posts(LESSONS_CHANNEL)

@@ -169,8 +169,8 @@ def test_the_choices_are_what_the_policy_suggests_for_the_persons_own_role(sessi
     alice = handle(ActionId.PRACTICE_OPEN, str(case_id), ALICE, **deps(session, policy, clock))
     carol = handle(ActionId.PRACTICE_OPEN, str(case_id), CAROL, **deps(session, policy, clock))
     # The same amounts for both, judged against each one's own authority.
-    assert all(c.label.endswith("needs approval") for c in alice.inputs[0].choices[:-1])
-    assert carol.inputs[0].choices[0].label.endswith("within your authority")
+    assert all(c.label.endswith("⚠") for c in alice.inputs[0].choices[:-1])
+    assert not carol.inputs[0].choices[0].label.endswith("⚠")
     assert (
         alice.inputs[0].choices[-1].label == carol.inputs[0].choices[-1].label == "Apology only (and the fix)"
     )
@@ -345,14 +345,14 @@ def test_practice_in_the_terminal_asks_for_the_offer_and_the_apology_then_shows_
     console, fresh_sessions
 ):
     shown = console("/practice", "", "1", "", APOLOGY)
-    form_at = shown.index("── Practise a real case ──")
+    form_at = shown.index("── Practice case ──")
     assert "What happened: [customer] ([email]) waited a week for [order ref]" in shown[form_at:]
-    assert "  1. Refund of the delivery charge, $7.00: within your authority" in shown
+    assert "  1. Refund of the delivery charge ($7.00)" in shown
     assert "  4. Apology only (and the fix)" in shown
     assert "Your offer: \n✗ Your offer is required: please fill it in.\nYour offer: 1\n" in shown
     assert "Your apology: \n✗ Your apology is required: please fill it in.\nYour apology: " + APOLOGY in shown
     result = shown[shown.index("How it was actually handled") :]
-    assert "You would offer: Refund of the delivery charge, $7.00: within your authority" in result
+    assert "You would offer: Refund of the delivery charge ($7.00)" in result
     assert "[Another case: /practice]" in result
     assert_anonymous(shown)
     with fresh_sessions() as session:
@@ -416,7 +416,7 @@ def test_practice_in_teams_shows_the_case_then_the_form_then_what_was_done(make_
             assert await alice.submit(find_action(card, "Answer"), "activity-1") == 202
             form = connector.posts(alice.conversation)[-1].card
             assert "Your apology" in json.dumps(form)
-            press = find_action(form, "See what was done")
+            press = find_action(form, "See the answer")
             inputs = {"your_offer": "apology", "your_apology": APOLOGY}
             assert await alice.submit(press, "activity-2", **inputs) == 202
             result = json.dumps(connector.puts(alice.conversation, "activity-2")[-1].card)

@@ -358,7 +358,7 @@ class ChatSession:
         return _(
             "People are also known on {platforms} here: only messages for people known only"
             " in the terminal are shown; the rest stay in the outbox for `mend serve` to send.",
-            platforms=format_list(others, locale=i18n.language()),
+            platforms=format_list(others, locale=i18n.locale()),
         )
 
     def tell(self, outcome: Outcome[Any]) -> None:

@@ -10,7 +10,7 @@ from bot.i18n import N_, _
 # A line may hold two commands; one without a description shares the meaning of the line above.
 _HELP_LINES: tuple[tuple[tuple[str, str], ...], ...] = (
     # Translators: a line of the terminal's /help; "late parcel $80" is an example of what a person types.
-    (("/recover [text]", N_('open a case; text such as "late parcel $80" prefills the form')),),
+    (("/recover [{text}]", N_('open a case; text such as "late parcel $80" prefills the form')),),
     (("/give [R-1042] N", N_("give option N of the suggestion (or ask approval when over your limit)")),),
     (("/amount [R-1042]", N_("give another amount")),),
     (("/waiting [R-1042]", N_("the customer is waiting: speed up the approval")),),
@@ -21,7 +21,7 @@ _HELP_LINES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("/reopen, /cancel [R-1042]", ""),),
     (("/fixed, /unhappy, /unreachable [R-1042] N", N_("answer follow-up N")),),
     (("/case R-1042", N_("show a case")), ("/cases", N_("my open cases and approvals"))),
-    (("/history CUSTOMER", N_("the customer's earlier cases")),),
+    (("/history {customer}", N_("the customer's earlier cases")),),
     (("/me", N_("my role and authority")),),
     (("/report [week|month]", N_("my team's figures and chart for the past 7 or 30 days")),),
     (("/digest", N_("the lessons channel's weekly digest, for this week so far")),),
@@ -32,10 +32,10 @@ _HELP_LINES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("/answer, /try R-1042", N_("answer that practice case; /try sends it to you (the channel's Try it)")),),
     (("/review", N_("decisions of my team that stood out last week")),),
     (("/fine N, /talk N", N_("review item N looks fine, or I talked to them (with a note)")),),
-    (("/as NAME", N_("act as someone else (for example your manager)")),),
+    (("/as {name}", N_("act as someone else (for example your manager)")),),
     (
         (
-            "/later [TIME]",
+            "/later [{time}]",
             # Translators: a line of the terminal's /help; 2, 0.5, 30m, 2h and 1d are typed as they are.
             N_(
                 "move the clock on (24 hours, or 2, 0.5, 30m, 2h, 1d) and do what the server would"
@@ -49,9 +49,24 @@ _HELP_WIDTH = 97
 _HELP_INDENT = 25  # where a description starts
 
 
+def _words() -> dict[str, str]:
+    """Return the names of what a person types after a command, in their language."""
+    return {
+        # Translators: in the terminal's /help, what is typed after /recover (any words).
+        "text": _("text"),
+        # Translators: in the terminal's /help, what is typed after /history (a customer's name, email...).
+        "customer": _("CUSTOMER"),
+        # Translators: in the terminal's /help, what is typed after /as (a person's user name).
+        "name": _("NAME"),
+        # Translators: in the terminal's /help, what is typed after /later (a length of time).
+        "time": _("TIME"),
+    }
+
+
 def _help_line(commands: tuple[tuple[str, str], ...]) -> list[str]:
     """Return one line of /help, wrapped under its description: each command and what it does."""
-    (typed, meaning), *more = commands
+    words = _words()
+    (typed, meaning), *more = ((typed.format(**words), meaning) for typed, meaning in commands)
     said = _(meaning) if meaning else ""
     line = f"  {typed:<22} {said}" if len(typed) <= 21 else f"  {typed}   {said}"
     for typed, meaning in more:

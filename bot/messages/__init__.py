@@ -38,6 +38,7 @@ from bot.messages.common import (
     money,
     offer_status,
     ref,
+    root_causes,
     when,
 )
 from bot.messages.digest import (
@@ -245,6 +246,7 @@ __all__ = [
     "review_item_summary",
     "review_not_yours",
     "review_nothing",
+    "root_causes",
     "severity_word",
     "slack_not_reachable",
     "status_word",

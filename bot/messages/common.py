@@ -9,6 +9,7 @@ from typing import Any
 from bot import fields, i18n
 from bot.i18n import N_, _
 from db.models import CASE_REF_OFFSET
+from policies.learning import OTHER
 from policies.money import minor_digits
 from policies.rules import Headroom
 from policies.schema import Policy
@@ -42,6 +43,12 @@ def category_label(category: str, policy: Policy) -> str:
     """Return how a category is named, even one the policy no longer has."""
     known = policy.categories.get(category)
     return (known.text(i18n.language()).label or known.label) if known else category.replace("_", " ")
+
+
+def root_causes(category: str, policy: Policy) -> dict[str, str]:
+    """Return the kinds of root cause a resolver may choose, "other" last, named for the reader."""
+    # Translators: the last choice of a kind of root cause; the resolver then says what it was in words.
+    return {**policy.learning.causes_of(category), OTHER: _("Other (say what)")}
 
 
 def ref(case_id: int) -> str:

@@ -83,7 +83,7 @@ def _zone(policy: Policy) -> ZoneInfo:
 def _day_of_month(moment: datetime, policy: Policy) -> str:
     """Return the day and month there (November 9, 9. November), without the year: the lessons
     channel's redactor removes whole dates, as a date of birth would be."""
-    return format_skeleton("MMMMd", moment.astimezone(_zone(policy)), locale=i18n.language())
+    return format_skeleton("MMMMd", moment.astimezone(_zone(policy)), locale=i18n.locale())
 
 
 def _opened(digest: Digest) -> str:

@@ -12,9 +12,9 @@ from bot.values import Target
 from policies.schema import Policy
 
 # Marked here, translated where they are read (bot.practice).
-FORM_TITLE = N_("Practise a real case")
+FORM_TITLE = N_("Practice case")
 # Translators: the button that sends a practice answer and shows what was actually done.
-FORM_SUBMIT = N_("See what was done")
+FORM_SUBMIT = N_("See the answer")
 # Translators: a choice in the practice form: no compensation, only an apology and the fix.
 APOLOGY_ONLY = N_("Apology only (and the fix)")
 _FOLLOW_UP = {
@@ -75,11 +75,13 @@ def _capitalised(word: str) -> str:
 
 def practice_option(label: str, amount: str, *, within: bool) -> str:
     """Return how an option reads in the practice form: what, how much, and whether it is theirs to give."""
+    # A choice's text is short in every language (Slack shows 75 characters): the form's intro says
+    # what the mark means.
     if within:
         # Translators: an option in the practice form: {label} is the compensation, {amount} its value.
-        return _("{label}, {amount}: within your authority", label=label, amount=amount)
-    # Translators: an option in the practice form: {label} is the compensation, {amount} its value.
-    return _("{label}, {amount}: needs approval", label=label, amount=amount)
+        return _("{label} ({amount})", label=label, amount=amount)
+    # Translators: an option in the practice form that would need approval (the form says what ⚠ means).
+    return _("{label} ({amount}) ⚠", label=label, amount=amount)
 
 
 def practice_intro() -> str:
@@ -87,7 +89,7 @@ def practice_intro() -> str:
     return _(
         "A real case a colleague resolved, with the customer's details removed. What would you offer"
         " (the options are those you would see on this case), and what would you say? Nothing is given"
-        " and nothing counts against your budget."
+        " and nothing counts against your budget. ⚠ marks what would need approval."
     )
 
 

@@ -109,7 +109,7 @@ def team_report(
         )
     title = _TITLES.get((span, whose)) or _TITLES["week", whose]
     return Reply(
-        title=_(title, day=format_skeleton("MMMMd", until, locale=i18n.language())),
+        title=_(title, day=format_skeleton("MMMMd", until, locale=i18n.locale())),
         fields=tuple(f for f in fields if f.value),
         note=_("Counts cases opened in the period; see docs/reports.md for each measure."),
         image=weekly_cases_image(chart, title=CHART_TITLE, name=f"mend-report-{until:%Y-%m-%d}.png"),
@@ -227,7 +227,7 @@ def duration(seconds: float) -> str:
 
 def _tenths(value: float) -> str:
     """Return a number with one decimal (rounded as before: 2.0, 3.5) as the reader writes it."""
-    return format_decimal(Decimal(f"{value:.1f}"), format="#,##0.0", locale=i18n.language())
+    return format_decimal(Decimal(f"{value:.1f}"), format="#,##0.0", locale=i18n.locale())
 
 
 def _reopened(part: int, whole: int) -> str:

@@ -209,7 +209,7 @@ def _high_spend(item: ReviewItem, policy: Policy) -> str:
             "{spend} over {cases}: {ratio} times the median {role} employee's {median} per case.",
             spend=spend,
             cases=cases,
-            ratio=format_decimal(Decimal(detail["ratio"]), format="#,##0.00", locale=i18n.language()),
+            ratio=format_decimal(Decimal(detail["ratio"]), format="#,##0.00", locale=i18n.locale()),
             role=role,
             median=money(detail["median"], policy),
         )
@@ -253,4 +253,4 @@ def _week_span(week: str) -> str:
     year, number = week.split("-W")
     monday = date.fromisocalendar(int(year), int(number), 1)
     sunday = date.fromisocalendar(int(year), int(number), 7)
-    return format_interval(monday, sunday, "yMMMd", locale=i18n.language())
+    return format_interval(monday, sunday, "yMMMd", locale=i18n.locale())

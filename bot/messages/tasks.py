@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot import i18n
 from bot.i18n import N_, _, ngettext
 from bot.messages.cases import severity_word
-from bot.messages.common import category_label, when
+from bot.messages.common import category_label, root_causes, when
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
 from bot.values import Target
 from db.models import Case, Staff, Task, TaskKind, TaskStatus
@@ -34,8 +34,8 @@ def _status(task: Task) -> str:
 
 def recurring_title(case: Case, cases: int, days: int, policy: Policy) -> str:
     """Name a pattern of lapses: the kind, its cause, how often."""
-    cause = policy.learning.causes_of(case.category).get(case.root_cause_key or "", "")
-    what = category_label(case.category, policy) + (f", {cause.lower()}" if cause else "")
+    cause = root_causes(case.category, policy).get(case.root_cause_key or "", "")
+    what = category_label(case.category, policy) + (f", {i18n.in_sentence(cause)}" if cause else "")
     # Translators: {what} is the kind of lapse (and its cause); {cases} is "1 case" or "3 cases".
     pattern = ngettext(
         "{what} ({cases} in {n} day)",

@@ -40,7 +40,7 @@ async def _lesson(runtime):
         card = latest(connector, alice)
         assert await alice.submit(find_action(card, "Resolve"), "activity-2") == 202
         resolve = latest(connector, alice)
-        assert await alice.submit(find_action(resolve, "Check the lesson"), "activity-3", **NOTES) == 202
+        assert await alice.submit(find_action(resolve, "Preview lesson"), "activity-3", **NOTES) == 202
 
         preview = latest(connector, alice)
         shown = shown_inputs(preview)

@@ -84,7 +84,7 @@ async def _over_limit_case(runtime):
         assert await alice.submit(find_action(decided.card, "Resolve"), decided_id) == 202
         resolve_form = connector.posts(alice.conversation)[-1]
         assert "Resolve R-" in json.dumps(resolve_form.card)
-        resolve = find_action(resolve_form.card, "Check the lesson")
+        resolve = find_action(resolve_form.card, "Preview lesson")
         lesson_text = {
             "outcome": "Express replacement sent; Jane Customer was happy.",
             "root_cause": "The courier missed the cut-off.",
@@ -162,7 +162,7 @@ async def _denial(runtime):
         (approval,) = connector.posts(bob.conversation)
         await bob.submit(find_action(approval.card, "Deny"), "activity-2")
         deny_form = connector.posts(bob.conversation)[-1]
-        assert "Deny the request" in json.dumps(deny_form.card)
+        assert "Deny request" in json.dumps(deny_form.card)
         deny = find_action(deny_form.card, "Deny")
 
         await bob.submit(deny, "activity-3", reason="  ")
