@@ -20,23 +20,27 @@ from policies.schema import Policy
 
 
 def of_actor(session: Session, actor: Actor, *, policy: Policy) -> str:
-    """Return the language to answer `actor` in, noting the one their platform reports (no commit)."""
-    identity = queries.get_identity(session, actor.platform, actor.user_id)
+    """Return the language to answer `actor` in, noting the one their platform reports (no commit).
+
+    One query on every request (and an update when the platform's locale changed).
+    """
+    found = queries.locales_of_account(session, actor.platform, actor.user_id)
     reported = i18n.negotiate(actor.locale)
-    if identity is not None and reported is not None and identity.locale != actor.locale:
-        identity.locale = actor.locale
     if reported is not None:
+        if found is not None and found[1] != actor.locale and actor.locale is not None:
+            queries.note_account_locale(session, found[0], actor.locale)
         return reported
-    if identity is None:
+    if found is None:
         return i18n.first_spoken(policy.locale)
-    return of_staff(session, identity.staff_id, policy=policy)
+    _, _, accounts, directory = found
+    return i18n.first_spoken(*accounts, directory, policy.locale)
 
 
 def of_staff(session: Session, staff_id: int, *, policy: Policy) -> str:
     """Return the language a staff member reads: a platform's, else the directory's, else the policy's."""
-    reported = [identity.locale for identity in queries.list_identities(session, staff_id)]
-    staff = queries.get_staff(session, staff_id)
-    return i18n.first_spoken(*reported, staff.locale if staff else None, policy.locale)
+    found = queries.locales_of_staff(session, staff_id)
+    accounts, directory = found if found is not None else ([], None)
+    return i18n.first_spoken(*accounts, directory, policy.locale)
 
 
 def of_channel(channel: str | None, *, policy: Policy) -> str:

@@ -54,8 +54,8 @@ def redactor_for(policy: Policy) -> Redactor:
 
 def policy_vocabulary(policy: Policy) -> list[str]:
     """Return the policy's own names for things, which Mend writes into lessons and digests itself."""
-    words = [c.label for c in policy.categories.values()]
-    words += [t.label for c in policy.categories.values() for t in c.translations.values() if t.label]
+    # In the channel's language: the lessons channel reads only that one (a longer list costs every text).
+    words = [c.text(policy.channel_locale).label or c.label for c in policy.categories.values()]
     words += [label for causes in policy.learning.root_causes.values() for label in causes.values()]
     words += [role.label for role in policy.roles.values()]
     return words

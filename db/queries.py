@@ -11,9 +11,9 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.models import (
     ApprovalDecision,
@@ -39,6 +39,26 @@ _STAFF_BY_IDENTITY = (
 )
 _IDENTITY = select(StaffIdentity).where(
     StaffIdentity.platform == bindparam("platform"), StaffIdentity.user_id == bindparam("user_id")
+)
+# The languages a person reads, in one round trip: each account's (oldest first), and the directory's.
+_ACTING = aliased(StaffIdentity)
+_LOCALES_OF_ACCOUNT = (
+    select(_ACTING.id, _ACTING.locale, Staff.locale, StaffIdentity.locale)
+    .join(Staff, Staff.id == _ACTING.staff_id)
+    .join(StaffIdentity, StaffIdentity.staff_id == Staff.id)
+    .where(_ACTING.platform == bindparam("platform"), _ACTING.user_id == bindparam("user_id"))
+    .order_by(StaffIdentity.id)
+)
+_LOCALES_OF_STAFF = (
+    select(Staff.locale, StaffIdentity.locale)
+    .outerjoin(StaffIdentity, StaffIdentity.staff_id == Staff.id)
+    .where(Staff.id == bindparam("staff_id"))
+    .order_by(StaffIdentity.id)
+)
+_NOTE_LOCALE = (
+    update(StaffIdentity)
+    .where(StaffIdentity.id == bindparam("account_id"))
+    .values(locale=bindparam("locale"))
 )
 _SPENT_SINCE = select(func.coalesce(func.sum(Offer.amount), 0)).where(
     Offer.given_by_id == bindparam("staff_id"),
@@ -71,6 +91,28 @@ def get_staff_by_identity(session: Session, platform: str, user_id: str) -> Staf
 def get_staff_by_email(session: Session, email: str) -> Staff | None:
     """Return the staff member with this (normalised) email."""
     return session.scalars(select(Staff).where(Staff.email == email)).first()
+
+
+def locales_of_account(
+    session: Session, platform: str, user_id: str
+) -> tuple[int, str | None, list[str | None], str | None] | None:
+    """Return a platform account's id and locale, its owner's accounts' locales, and the directory's."""
+    rows = session.execute(_LOCALES_OF_ACCOUNT, {"platform": platform, "user_id": user_id}).all()
+    if not rows:
+        return None
+    account_id, own, directory, _ = rows[0]
+    return account_id, own, [row[3] for row in rows], directory
+
+
+def locales_of_staff(session: Session, staff_id: int) -> tuple[list[str | None], str | None] | None:
+    """Return the locales of a staff member's accounts (oldest first) and the directory's."""
+    rows = session.execute(_LOCALES_OF_STAFF, {"staff_id": staff_id}).all()
+    return ([row[1] for row in rows], rows[0][0]) if rows else None
+
+
+def note_account_locale(session: Session, account_id: int, locale: str) -> None:
+    """Keep the locale a platform reported on that account."""
+    session.execute(_NOTE_LOCALE, {"account_id": account_id, "locale": locale})
 
 
 def get_identity(session: Session, platform: str, user_id: str) -> StaffIdentity | None:

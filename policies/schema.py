@@ -123,8 +123,11 @@ class Category(_Strict):
 
     def text(self, language: str) -> CategoryText:
         """Return the label, apology and fix to say in `language` (the default language's where unset)."""
-        own = self.translations.get(language) or CategoryText()
-        return CategoryText(
+        own = self.translations.get(language)
+        if own is None:
+            return CategoryText.model_construct(label=self.label, apology=self.apology, fix=self.fix)
+        # Both were validated when the policy was read: no need to again on every message.
+        return CategoryText.model_construct(
             label=own.label or self.label, apology=own.apology or self.apology, fix=own.fix or self.fix
         )
 
