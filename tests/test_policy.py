@@ -214,6 +214,14 @@ def test_a_policy_file_that_is_not_utf8_is_one_problem_that_says_how_to_convert_
         ("item missing a third time", "wrong_or_missing_item"),
         ("parcel late again", "late_delivery"),
         ("the repair failed, still broken", "repair_failed_again"),
+        # what people type in the other languages Mend speaks
+        ("paquete llegó tarde 80", "late_delivery"),
+        ("cobro duplicado en la factura", "billing_error"),
+        ("Paket zu spät", "late_delivery"),
+        ("Techniker nicht erschienen", "missed_appointment"),
+        ("colis en retard", "late_delivery"),
+        ("le technicien n'est pas venu", "missed_appointment"),
+        ("attente trop longue", "long_wait"),
     ],
 )
 def test_the_words_typed_prefill_the_kind_of_lapse_not_how_often_it_happened(
