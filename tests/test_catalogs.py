@@ -18,6 +18,8 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from bot import i18n
+from bot.lessons import redactor_for
+from policies.loader import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
@@ -100,3 +102,18 @@ def test_the_compiled_catalog_is_the_one_written(language: str) -> None:
     with _po(language).with_suffix(".mo").open("rb") as file:
         compiled = read_mo(io.BytesIO(file.read()))
     assert _pairs(compiled) == _pairs(written), "run ./dev i18n to compile the catalogs"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_mends_own_sentences_pass_the_lessons_redactor_unchanged(language: str) -> None:
+    """A lesson or digest in the channel's language keeps Mend's words: "Qué pasó" is no "[name] pasó"."""
+    redactor = redactor_for(load_policy())
+    # The sentences whose examples are personal data on purpose (an email, a case typed r1042).
+    examples = re.compile(r"@example\.com|r1042")
+    changed = []
+    for message in _read(_po(language)):
+        for string in _strings(message) if message.id else []:
+            text = PLACEHOLDER.sub("", string)
+            if not examples.search(text) and redactor.redact(text).text != text:
+                changed.append((text, redactor.redact(text).text))
+    assert not changed, f"{language}: {len(changed)} changed, e.g. {changed[:2]}"

@@ -8,6 +8,7 @@ words there and "john" is not; how common a word is, from wordfreq.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from bot.redaction.text import fold
@@ -136,10 +137,42 @@ def ordinary_words() -> frozenset[str]:
     return frozenset(fold(w) for w in words if w[:1].islower())
 
 
+@cache
+def mends_words() -> frozenset[str]:
+    """Return the words of Mend's own sentences in the other languages it speaks, folded.
+
+    Mend writes them itself (a lesson's "Qué pasó", a digest's "Les chiffres"), so they
+    name no one, though the English lists do not know them. A given name a translation
+    kept from the English ("/as bob", "jane@example.com") is an example's name, not a word.
+    """
+    from babel.messages.mofile import read_mo
+
+    from bot import i18n
+
+    words: set[str] = set()
+    for language in i18n.LANGUAGES[1:]:
+        with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").open("rb") as file:
+            messages = [m for m in read_mo(file) if m.id]
+        english = {w.lower() for m in messages for t in _texts(m.id) for w in _words(t)}
+        translated = {w.lower() for m in messages for t in _texts(m.string) for w in _words(t)}
+        words.update(fold(w) for w in translated if not (w in english and is_first_name(w)))
+    return frozenset(words)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+", re.sub(r"\{\w*\}", " ", text))
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list | tuple) else ()
+
+
 def is_ordinary(word: str) -> bool:
-    """Say whether a word is an ordinary English word rather than only a name."""
+    """Say whether a word is an ordinary word (English, or one of Mend's own) rather than only a name."""
     folded = fold(word)
-    return folded in ordinary_words() or folded in NOT_NAMES
+    return folded in ordinary_words() or folded in NOT_NAMES or folded in mends_words()
 
 
 def is_common(word: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bot.redaction.lexicon import NOT_NAMES, is_common, is_first_name, is_ordinary
+from bot.redaction.lexicon import NOT_NAMES, is_common, is_first_name, is_ordinary, mends_words
 from bot.redaction.text import Kind, Span, fold, starts_sentence
 
 # Capitalised words (not all-capitals ones such as IBAN), joined by spaces and name particles.
@@ -105,6 +105,15 @@ def _names_in_run(text: str, words: list[tuple[int, str]]) -> Iterator[Span]:
             chunk = []
 
 
+def _mends(word: str) -> bool:
+    return fold(_bare(word)) in mends_words()
+
+
+def _named_beside(words: list[tuple[int, str]], at: int) -> bool:
+    """Say whether another word of the run is a given name."""
+    return any(_given(word) for i, (_, word) in enumerate(words) if i != at)
+
+
 def _judge(text: str, words: list[tuple[int, str]]) -> Iterator[Span]:
     titled = fold(words[0][1].rstrip(".")) in _TITLES
     if titled:
@@ -125,6 +134,15 @@ def _judge(text: str, words: list[tuple[int, str]]) -> Iterator[Span]:
             break
         words = words[1:]
     while words and _SUFFIXES.match(words[-1][1]) and len(words) > 1:
+        words = words[:-1]
+    # Mend's own words at either end are its sentences' ("Eine Entschuldigung", "nach Art"):
+    # German writes every noun capitalised, and these come from Mend's catalogs, not a person.
+    # Beside a given name, or where the words around say a person is meant ("her daughter Lot
+    # Smit", "Mr Art"), they stay part of the name.
+    person = titled or cued or acts
+    while words and not person and _mends(words[0][1]) and not _named_beside(words, 0):
+        words = words[1:]
+    while words and not person and _mends(words[-1][1]) and not _named_beside(words, len(words) - 1):
         words = words[:-1]
     while words and _is_particle(words[0][1]) and len(words) > 1 and not (titled or cued or acts):
         words = words[1:]
