@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from bot import fields, messages
 from bot.fields import FieldSpec
 from bot.i18n import N_, _
-from bot.messages.cases import tier_word
+from bot.messages.suggestions import tier_word
 from bot.replies import ActionId, Choice, Field, Form, Input
 from bot.values import Target
 from db.models import Case, Task
 from policies.schema import OptionType, Policy, Severity
 
+# An amount as people write it in any language Mend speaks: $80, 80 €, 120,50 EUR, €1.200, 1,200.50
+# dollars. The number is kept as typed; `parse_amount` reads it the reader's way when submitted.
+_NUMBER = r"\d{1,3}(?:[.,\s\u00a0\u202f]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _AMOUNT = re.compile(
-    r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d{1,2})?|\d[\d,]*(?:\.\d{1,2})?\s?(?:USD|EUR|GBP|dollars?|euros?|pounds?))",
+    rf"[$€£¥]\s?(?P<before>{_NUMBER})"
+    rf"|(?P<after>{_NUMBER})\s?(?:[$€£¥]|USD\b|EUR\b|GBP\b|dollars?\b|d[oó]lares\b|euros?\b|pounds?\b|libras\b)",
     re.IGNORECASE,
 )
 
@@ -75,7 +79,7 @@ def prefill_from_text(text: str, policy: Policy) -> dict[str, str]:
             values["tier"] = tier
     amount = _AMOUNT.search(text)
     if amount:
-        values["order_value"] = re.sub(r"[^\d.]", "", amount.group())
+        values["order_value"] = re.sub(r"\s", "", amount["before"] or amount["after"])
     return values
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import forms
+from bot import forms, i18n
 from bot.messages.offers import verdict_detail
 from bot.messages.suggestions import basis
 from policies.loader import DEFAULT_POLICY, PolicyError, load_policy, parse_policy
@@ -247,3 +247,21 @@ def test_every_category_offers_other_among_its_root_causes(policy: Policy) -> No
     causes = policy.learning.causes_of("late_delivery")
     assert list(causes)[-1] == "other" and "courier_delay" in causes
     assert list(policy.learning.causes_of("parking")) == ["other"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "cents"),
+    [
+        ("late parcel $80", "en", 8000),
+        ("1,200.50 dollars, parcel late", "en", 120050),
+        ("paquete tarde, 120,50 EUR", "es", 12050),
+        ("Paket zu spät, 1.200 €", "de", 120000),
+        ("colis en retard €80", "fr", 8000),
+    ],
+)
+def test_an_amount_typed_after_recover_prefills_the_order_value_as_the_person_means_it(
+    policy: Policy, typed: str, language: str, cents: int
+) -> None:
+    prefilled = forms.prefill_from_text(typed, policy)["order_value"]
+    with i18n.speaking(language):
+        assert parse_amount(prefilled, policy.currency, decimal_comma=i18n.decimal_comma()) == cents

@@ -58,8 +58,7 @@ class SlackBot:
     app: AsyncApp
     uses: UseCases
     people: SlackPeople = field(default_factory=SlackPeople)
-    # Case modals already rendered, by what /recover's text prefilled (see _case_view).
-    _case_views: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    _case_views: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)  # see _case_view
 
     # --- /recover -------------------------------------------------------------------------
 
@@ -68,14 +67,16 @@ class SlackBot:
     ) -> None:
         """Open the case modal at once; answer `help`, `history CUSTOMER` and `report` only to the asker."""
         command = translate.parse_recover(body.get("text"))
-        actor = await self.people.known(translate.actor_from(None, user_id=body.get("user_id")), client)
-        language = i18n.first_spoken(actor.locale, self.uses.policy.locale)
-        if command.verb == "help":
-            with i18n.speaking(language):
+        someone = translate.actor_from(None, user_id=body.get("user_id"))
+        if command.verb == "help":  # answered in the ack itself, so in the person's language
+            actor = await self.people.known(someone, client)
+            with i18n.speaking(i18n.first_spoken(actor.locale, self.uses.policy.locale)):
                 help_reply = messages.recover_help(body.get("command") or "/recover")
             await ack(text=blocks.fallback_text(help_reply), blocks=blocks.render_reply(help_reply))
             return
-        await ack()
+        await ack()  # first: users.info (once per person and process) must not delay it
+        actor = await self.people.known(someone, client)
+        language = i18n.first_spoken(actor.locale, self.uses.policy.locale)
         if command.verb in CHAT_USES:
             uses, text = self.uses, command.text
             use = CHAT_USES[command.verb]

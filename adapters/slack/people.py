@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from adapters.slack import translate
 from bot.commands import Actor
 
 log = logging.getLogger("adapters.slack.app")
+RETRY_SECONDS = 60.0  # after users.info failed for someone, before it is asked again
 
 
 @dataclass
@@ -22,6 +24,8 @@ class SlackPeople:
     _described: dict[str, Actor] = field(default_factory=dict)
     # The workspace each Slack user was last seen in, as stored on their identity.
     _placed: dict[str, str] = field(default_factory=dict)
+    # When users.info last failed for someone: not asked again for a while (Slack may be limiting).
+    _failed: dict[str, float] = field(default_factory=dict)
 
     async def known(self, actor: Actor, client: AsyncWebClient) -> Actor:
         """Return the person with their name, email and language as Slack knows them.
@@ -32,10 +36,13 @@ class SlackPeople:
         known = self._described.get(actor.user_id)
         if known is not None:
             return known
+        if time.monotonic() - self._failed.get(actor.user_id, -RETRY_SECONDS) < RETRY_SECONDS:
+            return actor
         try:
             info = await client.users_info(user=actor.user_id, include_locale=True)
         except Exception as exc:  # without it: the default role, and the language Mend has noted
             log.warning("users.info for %s failed: %s", actor.user_id, exc)
+            self._failed[actor.user_id] = time.monotonic()
             return actor
         user = info.get("user") or {}
         profile = user.get("profile") or {}

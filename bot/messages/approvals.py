@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from bot.fields import DENY_REASON
 from bot.i18n import N_, _, ngettext
-from bot.messages.cases import tier_word
 from bot.messages.common import category_label, money, when
 from bot.messages.offers import offer_summary
-from bot.messages.suggestions import severity_word
+from bot.messages.suggestions import severity_word, tier_word
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
 from db.models import ApprovalDecision, ApprovalRequest, Case, Offer, Staff

@@ -8,7 +8,7 @@ from bot import i18n
 from bot.i18n import N_, _, ngettext
 from bot.messages.common import authority_line, category_label, money, offer_status, when
 from bot.messages.offers import verdict_detail
-from bot.messages.suggestions import basis, option_name, severity_word
+from bot.messages.suggestions import basis, option_name, severity_word, tier_word
 from bot.replies import ActionId, Button, Field, Item, Reply, Style
 from bot.values import Target
 from db.models import ApprovalRequest, Case, Offer
@@ -27,17 +27,11 @@ _CASE_STATUS = {
 }
 # The customer tiers of the default policy; a policy's own tiers are shown as it names them.
 # Translators: a customer's loyalty tier, as in "Jane Doe (gold)".
-_TIER = {"standard": N_("standard"), "silver": N_("silver"), "gold": N_("gold"), "platinum": N_("platinum")}
 
 
 def status_word(status: str) -> str:
     """Return how a case's status reads: open, resolved, recovered, cancelled."""
     return _(_CASE_STATUS[status]) if status in _CASE_STATUS else status
-
-
-def tier_word(tier: str) -> str:
-    """Return how a customer tier reads (the default policy's in the reader's language, others as named)."""
-    return _(_TIER[tier]) if tier in _TIER else tier
 
 
 def bad_case_ref(text: str) -> str:

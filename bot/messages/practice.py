@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.i18n import N_, _, ngettext
-from bot.messages.cases import severity_word, tier_word
+from bot.messages.cases import severity_word
 from bot.messages.common import category_label
+from bot.messages.suggestions import tier_word
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
 from policies.schema import Policy

@@ -29,6 +29,14 @@ _SEVERITIES = {
 }
 
 
+_TIER = {"standard": N_("standard"), "silver": N_("silver"), "gold": N_("gold"), "platinum": N_("platinum")}
+
+
+def tier_word(tier: str) -> str:
+    """Return how a customer tier reads (the default policy's in the reader's language, others as named)."""
+    return _(_TIER[tier]) if tier in _TIER else tier
+
+
 def type_label(kind: OptionType) -> str:
     """Return the plain name of a kind of compensation."""
     return _(_TYPES[kind])
@@ -84,7 +92,7 @@ def basis(b: Basis) -> str:
 
 def _scaled_because(b: Basis) -> str:
     """Say in words why the amounts are higher: the customer's tier, their history, or both."""
-    tier = _("a {tier} customer ({raise_})", tier=b.tier, raise_=_raise(b.tier_factor))
+    tier = _("a {tier} customer ({raise_})", tier=tier_word(b.tier), raise_=_raise(b.tier_factor))
     history = ngettext(
         "{n} earlier incident ({raise_})",
         "{n} earlier incidents ({raise_})",
