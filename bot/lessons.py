@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import deliveries, fields, forms, messages, tasks
+from bot import deliveries, fields, forms, i18n, messages, tasks
 from bot.audit import record
 from bot.cases import MAX_DESCRIPTION, MAX_NOTE, get_case_or_fail, note
 from bot.commands import PostLesson, ResolveCase
@@ -174,7 +174,7 @@ def _check_resolvable(session: Session, case: Case) -> None:
 
 
 def _compensation(session: Session, case: Case, policy: Policy) -> str:
-    """Return what the customer was given, as the team reads it (labels are typed by people)."""
+    """Return what the customer was given, as the team reads it: in the channel's language."""
     given = [
         o
         for o in queries.list_offers(session, case.id)
@@ -182,7 +182,8 @@ def _compensation(session: Session, case: Case, policy: Policy) -> str:
     ]
     if not given:
         return ""
-    summary = messages.offers_summary(given, policy)
+    with i18n.speaking(policy.channel_locale):
+        summary = messages.offers_summary(given, policy)
     return redactor_for(policy).redact(summary, customer_data(case, policy)).text
 
 

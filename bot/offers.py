@@ -41,7 +41,7 @@ def give_option(cmd: GiveOption, *, session: Session, policy: Policy, clock: Clo
         cmd.actor,
         amount=option.amount,
         type=option.type,
-        label=messages.option_name(option),
+        label=messages.stored_name(option, policy),
         customer_waiting=cmd.customer_waiting,
         request_key=cmd.request_key,
         policy=policy,
@@ -72,7 +72,7 @@ def give_amount(cmd: GiveAmount, *, session: Session, policy: Policy, clock: Clo
         raise InvalidInput(TYPE.name, messages.unknown_offer_type(cmd.type)) from None
     if kind is OptionType.APOLOGY_ONLY:
         raise InvalidInput(TYPE.name, messages.apology_has_no_amount())
-    label = check_length(LABEL, (cmd.label or "").strip()) or messages.type_label(kind)
+    label = check_length(LABEL, (cmd.label or "").strip()) or messages.stored_name(kind, policy)
     staff = resolve_actor(session, cmd.actor, policy=policy, now=now)
     case = _open_case(session, cmd.case_id)
     return _give(

@@ -70,6 +70,7 @@ class SuggestedOption:
     amount: int
     verdict: Verdict
     percent: Decimal | None = None  # of the order, for a discount named by its share
+    policy_label: str | None = None  # the policy's name for it in its own language (what is stored)
 
     @property
     def within_authority(self) -> bool:
@@ -168,6 +169,7 @@ def suggest(
                 amount=amount,
                 verdict=verdict,
                 percent=option.percent,
+                policy_label=option.label,
             )
         )
     label = words.label or category.label

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import languages, staff
+from bot import i18n, languages, messages, staff
 from bot.commands import Actor
 from bot.deliveries import Channel
 from bot.errors import InvalidInput
-from db.models import StaffIdentity
-from policies.schema import Policy
+from db.models import Offer, StaffIdentity
+from policies.schema import OptionType, Policy, Severity
 from tests.fakes import FakeClock
 
 DIRECTORY = """platform,user_id,name,email,role,manager,location,locale
@@ -80,3 +80,18 @@ def test_the_directory_refuses_a_language_mend_does_not_speak(
             DIRECTORY.replace(",hq,de\n", ",hq,pt\n", 1), session=session, policy=policy, clock=clock
         )
     assert "locale 'pt' is not a language Mend speaks (en, es, de, fr)" in refused.value.message
+
+
+def test_an_offer_is_named_in_each_readers_language_whoever_gave_it(policy: Policy) -> None:
+    option = policy.categories["late_delivery"].compensation[Severity.CRITICAL][0]
+    with i18n.speaking("es"):  # given by a Spanish reader: stored in the policy's language
+        stored = messages.stored_name(option, policy)
+    assert stored == "Replacement sent by express courier"
+    given = Offer(label=stored)
+    with i18n.speaking("de"):
+        assert messages.offer_name(given, policy) == "Ersatz per Expresskurier"
+        assert messages.offer_name(Offer(label=messages.stored_name(OptionType.VOUCHER, policy)), policy) == (
+            i18n._("Voucher")
+        )
+        assert messages.offer_name(Offer(label="Kaffee aufs Haus"), policy) == "Kaffee aufs Haus"  # as typed
+    assert messages.offer_name(given, policy) == "Replacement sent by express courier"

@@ -138,8 +138,10 @@ from bot.messages.review import (
 )
 from bot.messages.suggestions import (
     basis,
+    offer_name,
     option_name,
     severity_word,
+    stored_name,
     type_label,
 )
 from bot.messages.tasks import (
@@ -214,6 +216,7 @@ __all__ = [
     "not_enough_authority",
     "offer_already_made",
     "offer_granted",
+    "offer_name",
     "offer_status",
     "offer_summary",
     "offers_summary",
@@ -250,6 +253,7 @@ __all__ = [
     "severity_word",
     "slack_not_reachable",
     "status_word",
+    "stored_name",
     "task_card",
     "task_closed",
     "task_done_announcement",

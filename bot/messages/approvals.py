@@ -6,7 +6,7 @@ from bot.fields import DENY_REASON
 from bot.i18n import N_, _, ngettext
 from bot.messages.common import category_label, money, when
 from bot.messages.offers import offer_summary
-from bot.messages.suggestions import severity_word, tier_word
+from bot.messages.suggestions import offer_name, severity_word, tier_word
 from bot.replies import ActionId, Button, Field, Reply, Style, Tone
 from bot.values import Target
 from db.models import ApprovalDecision, ApprovalRequest, Case, Offer, Staff
@@ -188,7 +188,7 @@ def request_card(
             title=_(
                 "{ref}: {offer} ({amount}) waits for approval by {approver}",
                 ref=case.ref,
-                offer=offer.label,
+                offer=offer_name(offer, policy),
                 amount=amount,
                 approver=approver,
             )
@@ -196,7 +196,7 @@ def request_card(
             else _(
                 "{ref}: {offer} ({amount}) waits for approval by the approvers",
                 ref=case.ref,
-                offer=offer.label,
+                offer=offer_name(offer, policy),
                 amount=amount,
             ),
             case_id=case.id,
@@ -241,7 +241,7 @@ def approval_decided(
                 "{ref}: {person} approved {offer} ({amount})",
                 ref=case.ref,
                 person=decider.name,
-                offer=offer.label,
+                offer=offer_name(offer, policy),
                 amount=amount,
             ),
             case_id=case.id,
@@ -257,7 +257,7 @@ def approval_decided(
             "{ref}: {person} denied {offer} ({amount})",
             ref=case.ref,
             person=decider.name,
-            offer=offer.label,
+            offer=offer_name(offer, policy),
             amount=amount,
         ),
         case_id=case.id,
@@ -291,7 +291,7 @@ def request_escalated(
 
     `approver` is who it waits on now (None: the approvers), `silent` who did not answer (None: nobody known).
     """
-    offered, amount = offer.label, money(offer.amount, policy)
+    offered, amount = offer_name(offer, policy), money(offer.amount, policy)
     if approver:
         title = _("{ref}: request escalated to {approver}", ref=case.ref, approver=approver)
         if silent:

@@ -8,7 +8,7 @@ from bot import i18n
 from bot.i18n import N_, _, ngettext
 from bot.messages.common import authority_line, category_label, money, offer_status, when
 from bot.messages.offers import verdict_detail
-from bot.messages.suggestions import basis, option_name, severity_word, tier_word
+from bot.messages.suggestions import basis, offer_name, option_name, severity_word, tier_word
 from bot.replies import ActionId, Button, Field, Item, Reply, Style
 from bot.values import Target
 from db.models import ApprovalRequest, Case, Offer
@@ -114,7 +114,9 @@ def case_card(
         )
     for offer in offers:
         by = people.get(offer.authorised_by_id or offer.given_by_id, "")
-        fields.append(Field(_("Offer: {offer}", offer=offer.label), _offer_line(offer, by, policy)))
+        fields.append(
+            Field(_("Offer: {offer}", offer=offer_name(offer, policy)), _offer_line(offer, by, policy))
+        )
     if pending is not None:
         since = when(pending.created_at, zone)
         approver = people.get(pending.approver_id or 0)

@@ -8,7 +8,7 @@ from bot import fields
 from bot.i18n import _
 from bot.messages.common import authority_line, label, money, offer_status
 from bot.messages.errors import duplicate_click
-from bot.messages.suggestions import option_name
+from bot.messages.suggestions import offer_name, option_name
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
 from bot.values import Target
 from db.models import Case, Offer, Staff
@@ -103,11 +103,11 @@ def offer_granted(case: Case, offer: Offer, room: Headroom, policy: Policy) -> R
         title=_(
             "{ref}: {offer} ({amount}) given",
             ref=case.ref,
-            offer=offer.label,
+            offer=offer_name(offer, policy),
             amount=money(offer.amount, policy),
         )
         if offer.amount
-        else _("{ref}: {offer} given", ref=case.ref, offer=offer.label),
+        else _("{ref}: {offer} given", ref=case.ref, offer=offer_name(offer, policy)),
         case_id=case.id,
         text=_("Tell the customer now. When it is sorted, resolve the case so the team learns from it."),
         fields=(Field(_("Your authority left"), authority_line(room, policy)),),
@@ -124,7 +124,7 @@ def offer_already_made(case: Case, offer: Offer, policy: Policy) -> Reply:
         title=_(
             "{ref}: {offer} ({amount}) is already {status}",
             ref=case.ref,
-            offer=offer.label,
+            offer=offer_name(offer, policy),
             amount=money(offer.amount, policy),
             status=offer_status(offer.status),
         ),
@@ -141,7 +141,7 @@ def approval_requested(
         title = _(
             "{ref}: {offer} ({amount}) sent to {approver} for approval",
             ref=case.ref,
-            offer=offer.label,
+            offer=offer_name(offer, policy),
             amount=amount,
             approver=approver.name,
         )
@@ -154,7 +154,7 @@ def approval_requested(
         title = _(
             "{ref}: {offer} ({amount}) sent to the approvers for approval",
             ref=case.ref,
-            offer=offer.label,
+            offer=offer_name(offer, policy),
             amount=amount,
         )
         next_ = _(
@@ -175,12 +175,16 @@ def approval_requested(
 
 def offer_summary(offer: Offer, policy: Policy) -> str:
     """Name an offer and its amount in a few words."""
-    return f"{offer.label}: {money(offer.amount, policy)}"
+    return f"{offer_name(offer, policy)}: {money(offer.amount, policy)}"
 
 
 def offers_summary(offers: Sequence[Offer], policy: Policy) -> str:
     """Return the compensation given on a case, in one line."""
-    return "; ".join(f"{o.label} ({money(o.amount, policy)})" if o.amount else o.label for o in offers)
+    names = [offer_name(o, policy) for o in offers]
+    return "; ".join(
+        f"{name} ({money(o.amount, policy)})" if o.amount else name
+        for name, o in zip(names, offers, strict=True)
+    )
 
 
 def fallback_amount(case: Case, available: int, policy: Policy) -> Reply:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from bot import i18n
 from bot.i18n import N_, _, ngettext
+from db.models import Offer
 from policies.rules import Basis, SuggestedOption
-from policies.schema import OptionType, Severity
+from policies.schema import Option, OptionType, Policy, Severity
 
 _TYPES = {
     OptionType.APOLOGY_ONLY: N_("Sincere apology and the fix, no compensation"),
@@ -50,13 +52,53 @@ def severity_word(severity: Severity | str) -> str:
         return str(severity)
 
 
-def option_name(option: SuggestedOption) -> str:
-    """Return how a suggested option is named: the policy's label, else its share or its kind."""
-    if option.label:
-        return option.label
+def option_name(option: SuggestedOption | Option) -> str:
+    """Return how an option is named: its policy label in the reader's language, else its share or kind."""
+    label = option.label if isinstance(option, SuggestedOption) else option.labels.get(i18n.language())
+    if label or option.label:
+        return label or option.label or ""
     if option.type is OptionType.DISCOUNT and option.percent is not None:
         return _("{percent} discount", percent=i18n.percent(option.percent / 100))
     return type_label(option.type)
+
+
+def stored_name(option: SuggestedOption | Option | OptionType, policy: Policy) -> str:
+    """Return the name an offer is stored under: in the policy's language, whoever gave it.
+
+    Approvers, the channel and reports read it later, each in their language (`offer_name`).
+    """
+    with i18n.speaking(policy.locale):
+        if isinstance(option, OptionType):
+            return type_label(option)
+        if isinstance(option, SuggestedOption):
+            return option_name(replace(option, label=option.policy_label))
+        return option_name(option)
+
+
+def offer_name(offer: Offer, policy: Policy) -> str:
+    """Return how a given offer is named to the reader: a policy option's or kind's name in their
+    language; a name a person typed, as typed."""
+    known = _stored_names(policy).get(offer.label)
+    if known is None:
+        return offer.label
+    return type_label(known) if isinstance(known, OptionType) else option_name(known)
+
+
+_STORED: dict[int, tuple[Policy, dict[str, Option | OptionType]]] = {}
+
+
+def _stored_names(policy: Policy) -> dict[str, Option | OptionType]:
+    """Return what each name an offer may be stored under stands for, for this policy (made once)."""
+    kept = _STORED.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    names: dict[str, Option | OptionType] = {stored_name(kind, policy): kind for kind in OptionType}
+    for category in policy.categories.values():
+        for options in category.compensation.values():
+            names.update((stored_name(option, policy), option) for option in options)
+    _STORED.clear()
+    _STORED[id(policy)] = (policy, names)
+    return names
 
 
 def basis(b: Basis) -> str:
