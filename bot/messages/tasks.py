@@ -8,6 +8,7 @@ from bot import i18n
 from bot.i18n import N_, _, ngettext
 from bot.messages.cases import severity_word
 from bot.messages.common import category_label, root_causes, when
+from bot.quiet_hours import zone_of
 from bot.replies import ActionId, Button, Field, Item, Reply, Style, Tone
 from bot.values import Target
 from db.models import Case, Staff, Task, TaskKind, TaskStatus
@@ -78,7 +79,7 @@ def task_card(
         # Translators: the person who owns the task.
         Field(_("Owner"), owner.name if owner else _("nobody")),
         # Translators: when the task is due.
-        Field(_("Due"), when(task.due_at)),
+        Field(_("Due"), when(task.due_at, zone_of(policy, owner.location if owner else None))),
         Field(_("Status"), _status(task)),
     ]
     if task.resolution:
@@ -162,7 +163,7 @@ def task_list(tasks: Sequence[Task], owners: dict[int, str], viewer: Staff, poli
                 detail=_(
                     "{owner} · due {due} · {status}",
                     owner=owners.get(t.owner_id) or _("nobody"),
-                    due=when(t.due_at),
+                    due=when(t.due_at, zone_of(policy, viewer.location)),
                     status=_status(t),
                 ),
                 # Translators: a button that shows the task.
