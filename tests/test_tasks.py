@@ -189,3 +189,20 @@ def test_a_customers_third_case_in_90_days_asks_their_manager_to_call(
     open_late_delivery(session, policy, clock, customer_ref="ORD-77")
     assert len(tasks(session)) == 1  # one open call per customer
     assert session.get(Case, task.case_id) is not None
+
+
+def test_a_task_is_titled_in_its_owners_language_and_announced_in_the_channels(
+    session: Session, policy, clock
+) -> None:
+    bob = session.scalars(select(Staff).where(Staff.email == "bob@example.com")).one()
+    bob.locale = "de"  # the directory says Bob reads German
+    session.commit()
+    for i in range(3):
+        resolve(session, policy, clock, customer_ref=f"ORD-{i}", customer_name=f"Jane Doe{i}")
+    (task,) = tasks(session)
+    assert task.title.startswith("System verbessern: ")
+    form = press(session, policy, clock, ActionId.TASK_DONE, task, BOB)
+    press(session, policy, clock, form.action, task, BOB, {"change": "Scans zweimal täglich"})
+    announcement = session.scalars(select(Delivery).where(Delivery.kind == "task_done")).one()
+    reply = notices.render(session, announcement, policy=policy)  # the channel reads English
+    assert reply is not None and reply.title.startswith("Fixed at the cause: Late or missed delivery")

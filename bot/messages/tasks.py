@@ -34,6 +34,11 @@ def _status(task: Task) -> str:
 
 
 def recurring_title(case: Case, cases: int, days: int, policy: Policy) -> str:
+    """Title a recurring lapse's task: fix the system, and the pattern."""
+    return _(_RECURRING, pattern=_recurring_pattern(case, cases, days, policy))
+
+
+def _recurring_pattern(case: Case, cases: int, days: int, policy: Policy) -> str:
     """Name a pattern of lapses: the kind, its cause, how often."""
     cause = root_causes(case.category, policy).get(case.root_cause_key or "", "")
     what = category_label(case.category, policy) + (f", {i18n.in_sentence(cause)}" if cause else "")
@@ -45,17 +50,7 @@ def recurring_title(case: Case, cases: int, days: int, policy: Policy) -> str:
         what=what,
         cases=ngettext("{n} case", "{n} cases", cases),
     )
-    return _(_RECURRING, pattern=pattern)
-
-
-def _pattern_of(title: str) -> str:
-    """Return the pattern a recurring task's title names, in whichever language the title was written."""
-    for language in i18n.LANGUAGES:
-        with i18n.speaking(language):
-            head, marked, tail = _(_RECURRING).partition("{pattern}")
-        if marked and title.startswith(head) and title.endswith(tail) and len(title) >= len(head) + len(tail):
-            return title[len(head) : len(title) - len(tail)]
-    return title
+    return pattern
 
 
 def customer_again_title(case: Case, cases: int, days: int) -> str:
@@ -135,10 +130,15 @@ def task_reminder(task: Task, owner: Staff) -> str:
 
 
 def task_done_announcement(task: Task, cases: Sequence[Case], owner: Staff | None, policy: Policy) -> Reply:
-    """Tell the lessons channel a recurring lapse was fixed at its cause, with the cases behind it."""
+    """Tell the lessons channel a recurring lapse was fixed at its cause, with the cases behind it.
+
+    The pattern is named anew in the channel's language (the title was written in its owner's).
+    """
+    days = policy.learning.recurring.within_days
+    named = _recurring_pattern(cases[-1], len(task.case_ids), days, policy) if cases else task.title
     return Reply(
         # Translators: {pattern} names the lapse and how often it happened.
-        title=_("Fixed at the cause: {pattern}", pattern=_pattern_of(task.title)),
+        title=_("Fixed at the cause: {pattern}", pattern=named),
         text=task.resolution or "",
         # Translators: who changed what caused the lapse.
         fields=(Field(_("Changed by"), owner.name if owner else _("the team")),),
