@@ -19,6 +19,20 @@ CAROL = Actor("console", "carol")
 DANA = Actor("console", "dana")
 ERIN = Actor("console", "erin")
 
+# A case form's answers: critical and $120, over Alice's $25 limit and within what Bob, her
+# supervisor, may approve ($150).
+OVER_LIMIT_CASE = {
+    "customer_name": "Jane Customer",
+    "customer_email": "jane@example.org",
+    "customer_phone": "+1 555 0100",
+    "customer_ref": "ORD-123456",
+    "category": "late_delivery",
+    "severity": "critical",
+    "description": "The parcel arrived a week late.",
+    "order_value": "120",
+    "tier": "standard",
+}
+
 
 def counts(session: Session) -> dict[str, int]:
     """Return the number of rows in every table."""

@@ -34,7 +34,7 @@ from bot.actions import handle
 from bot.commands import Actor
 from bot.replies import ActionId, Form
 from tests.conftest import STAFF_CSV as CONSOLE_STAFF
-from tests.helpers import open_late_delivery
+from tests.helpers import OVER_LIMIT_CASE, open_late_delivery
 from tests.pseudo_reading import (
     SLACK_SENDS,
     Allowed,
@@ -54,18 +54,7 @@ from tests.teams.conftest import shown_inputs as card_inputs
 from tests.teams.connector import RecordingConnector
 
 XA = "en-XA"
-# Critical and $120: over Alice's $25 limit, within what Bob, her supervisor, may approve.
-CASE = {
-    "customer_name": "Jane Customer",
-    "customer_email": "jane@example.org",
-    "customer_phone": "+1 555 0100",
-    "customer_ref": "ORD-123456",
-    "category": "late_delivery",
-    "severity": "critical",
-    "description": "The parcel arrived a week late.",
-    "order_value": "120",
-    "tier": "standard",
-}
+CASE = OVER_LIMIT_CASE
 NOTES = {
     "outcome": "Sent it again by express",
     "root_cause": "The courier lost it",

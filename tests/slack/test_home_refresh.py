@@ -12,21 +12,11 @@ from aiohttp import web
 from adapters.main import SENDER_KEY, Runtime, build_web_app
 from adapters.sender import Sender
 from bot import home_refresh
+from tests.helpers import OVER_LIMIT_CASE
 from tests.slack.conftest import SlackUser, load_staff, wait_for
 from tests.slack.webapi import Call, SlackWebApi
 
-# Over Alice's $25 limit and within what Bob, her manager, may approve ($150).
-CASE = {
-    "customer_name": "Jane Customer",
-    "customer_email": "jane@example.org",
-    "customer_phone": "+1 555 0100",
-    "customer_ref": "ORD-123456",
-    "category": "late_delivery",
-    "severity": "critical",
-    "description": "The parcel arrived a week late.",
-    "order_value": "120",
-    "tier": "standard",
-}
+CASE = OVER_LIMIT_CASE
 
 
 @contextlib.asynccontextmanager

@@ -16,21 +16,11 @@ from adapters.sender import Sender
 from bot import home_refresh
 from bot.deliveries import Kind
 from db.models import Delivery, Staff
+from tests.helpers import OVER_LIMIT_CASE
 from tests.teams.conftest import TeamsUser, find_action
 from tests.teams.connector import RecordingConnector
 
-# Over Alice's $25 limit and within what Bob, her manager, may approve ($150).
-CASE = {
-    "customer_name": "Jane Customer",
-    "customer_email": "jane@example.org",
-    "customer_phone": "+1 555 0100",
-    "customer_ref": "ORD-123456",
-    "category": "late_delivery",
-    "severity": "critical",
-    "description": "The parcel arrived a week late.",
-    "order_value": "120",
-    "tier": "standard",
-}
+CASE = OVER_LIMIT_CASE
 
 
 @contextlib.asynccontextmanager
